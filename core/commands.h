@@ -1,0 +1,18 @@
+/* commands.h — the `baleen` subcommands. Each takes argc/argv after the command name
+ * (argv[0] is the command name) and returns a process exit code (DESIGN §8). Each lives in
+ * its own core/cmd_<name>.c, prints its own --help with an example, and reports errors with
+ * bl_cli_error(). */
+#ifndef BL_COMMANDS_H
+#define BL_COMMANDS_H
+
+#include "error.h"
+
+int bl_cmd_synth(int argc, char **argv);
+int bl_cmd_features(int argc, char **argv);
+int bl_cmd_config(int argc, char **argv);
+
+/* Print "baleen: error: <context>: <message of this thread> (<where>)" and return the exit
+ * code for `s`. Shared by every command so that errors look the same everywhere. */
+int bl_cli_error(bl_status s, const char *context);
+
+#endif
