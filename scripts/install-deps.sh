@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# install-deps.sh — install every Debian package that baleen's build, tests and demo need.
+# Idempotent and non-interactive: does nothing when all are present; otherwise runs
+# `apt-get update` then installs the missing ones. Works with or without the CUDA toolkit
+# (nvcc from NVIDIA under /usr/local/cuda enables the CUDA backend; without it baleen builds
+# CPU-only). Usage: scripts/install-deps.sh [--bench]   (--bench adds the Python peers used
+# by bench/: torch, torchaudio, a venv with librosa and onnxruntime).
+set -euo pipefail
+
+BUILD_PKGS=(build-essential cmake pkg-config git ca-certificates
+            libsndfile1-dev libsoxr-dev libcurl4-openssl-dev libyaml-dev libzstd-dev zstd
+            libkissfft-dev libdnnl-dev libprotobuf-c-dev protobuf-c-compiler libonnx-dev)
+TEST_PKGS=(clang libclang-rt-14-dev python3)   # clang: libFuzzer targets (scripts/fuzz.sh)
+BENCH_PKGS=(python3-venv python3-numpy python3-torch python3-torchaudio python3-torchvision hyperfine)
+
+want=("${BUILD_PKGS[@]}" "${TEST_PKGS[@]}")
+bench=0
+if [[ "${1:-}" == "--bench" ]]; then want+=("${BENCH_PKGS[@]}"); bench=1; fi
+
+missing=()
+for p in "${want[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+
+SUDO=""
+if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
+
+if ((${#missing[@]})); then
+  echo "install-deps: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+else
+  echo "install-deps: all Debian packages present"
+fi
+
+# nvcc is often installed without being on PATH.
+if ! command -v nvcc >/dev/null && [[ -x /usr/local/cuda/bin/nvcc ]]; then
+  echo "install-deps: CUDA toolkit found at /usr/local/cuda (add /usr/local/cuda/bin to PATH)"
+fi
+
+if ((bench)); then
+  root=$(cd "$(dirname "$0")/.." && pwd)
+  if [[ ! -x "$root/.venv/bin/python" ]]; then
+    /usr/bin/python3 -m venv --system-site-packages "$root/.venv"
+  fi
+  # numpy<2: Debian's torch 1.13 is built against numpy 1.x.
+  "$root/.venv/bin/python" -c 'import librosa, onnxruntime, onnx, soundfile' 2>/dev/null ||
+    "$root/.venv/bin/pip" install -q 'numpy<2' librosa onnx onnxruntime soundfile
+fi
