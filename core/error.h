@@ -15,6 +15,11 @@
 
 #include <stddef.h>
 
+/* C linkage when included from C++ (nvcc compiles the kernels as CUDA C++). */
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* X(NAME, message). The first entry must be OK = 0. */
 #define BL_STATUS_TABLE(X)                                                     \
     X(OK, "success")                                                           \
@@ -84,5 +89,9 @@ int bl_status_exit_code(bl_status s);
 
 #define BL_CHECK_ALLOC(ptr)                                                    \
     BL_RETURN_IF((ptr) == NULL, BL_ERR_NOMEM, "out of memory allocating %s", #ptr)
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* BL_ERROR_H */
