@@ -54,21 +54,33 @@ typedef struct {
         bl_backend_kind backend;
         int threads; /* 0 = all cores */
     } runtime;
-    char *origin; /* path of the file it was loaded from; NULL for pure defaults */
+    char *origin; /* path of the file it was loaded from (or the name given to
+                     bl_config_load_string); NULL for pure defaults */
+    struct bl_config_marks *marks; /* private to config.c: where each key was last set
+                                      (file:line:column or --set argument), so that
+                                      bl_config_validate can point at it */
 } bl_config;
 
 /* Fill with the documented defaults (allocates default strings/arrays). */
 bl_status bl_config_init_defaults(bl_config *c);
-/* Defaults, then the YAML file at `path` on top. On error *c is still valid (free it). */
+/* Defaults, then the YAML file at `path` on top. On error *c is still valid (free it).
+ * An unreadable file is BL_ERR_CONFIG too (DESIGN §8: a config error, nothing run). */
 bl_status bl_config_load_file(const char *path, bl_config *c);
 /* Same from memory; `name` is used in messages in place of a file name. */
 bl_status bl_config_load_string(const char *text, size_t len, const char *name, bl_config *c);
-/* Apply one override "a.b.c=value" (value parsed as YAML scalar or flow sequence). */
+/* Apply one override "a.b.c=value" (value parsed as YAML scalar or flow sequence; a section
+ * path such as "frontend.mel" takes a flow mapping "{n_mels: 128}"). Errors name the
+ * argument. On error *c is unchanged for scalar keys and still valid in any case. */
 bl_status bl_config_set(bl_config *c, const char *assignment);
-/* Cross-field checks (ranges, fmax <= sample_rate/2, threshold_off <= threshold, ...). */
+/* Cross-field checks (ranges, fmax <= sample_rate/2, threshold_off <= threshold, ...).
+ * Messages point at the file:line:column (or --set argument) that set the key. */
 bl_status bl_config_validate(const bl_config *c);
 /* Write the resolved config as YAML (every key, defaults included). */
 bl_status bl_config_dump(const bl_config *c, FILE *f);
+/* True when every key of `a` and `b` holds the same value (origin and marks ignored). */
+bool bl_config_equal(const bl_config *a, const bl_config *b);
+/* Write the key reference as plain text, one key a line (`baleen config keys`). */
+bl_status bl_config_write_keys_text(FILE *f);
 /* Write the key reference as a Markdown table (key | type | default | meaning), the exact
  * text that docs/config.md embeds between its BEGIN/END KEYS markers. */
 bl_status bl_config_write_keys_markdown(FILE *f);

@@ -1,0 +1,896 @@
+/* config.c — loading, overriding, checking and printing a bl_config (see config.h).
+ *
+ * Defines: bl_config_init_defaults, bl_config_load_file, bl_config_load_string,
+ * bl_config_set, bl_config_validate, bl_config_free. (The key table, the dump, comparison
+ * and the key reference live in config_keys.c.)
+ *
+ * How it works: libyaml's event parser builds a small tree of scalars, lists and mappings
+ * that remembers each node's line and column (anchors, aliases, nesting deeper than
+ * BL_CFG_MAX_DEPTH, scalars over BL_CFG_MAX_SCALAR bytes and inputs over BL_CFG_MAX_BYTES
+ * are refused before they can cost memory or time). The tree is then walked against the key
+ * table of config_keys.c, which knows every key's type, range and place in bl_config. The
+ * same walk serves files and `--set` values, so both give the same messages.
+ *
+ * Owns: nothing global. A bl_config owns its strings, arrays and marks (where each key was
+ * last set, for the messages of bl_config_validate).
+ * Threading: functions touch only the config passed in; the error message is per thread.
+ */
+#include "config.h"
+
+#include <errno.h>   /* errno: why the config file could not be read */
+#include <math.h>    /* isfinite: NaN/Inf never pass a range check */
+#include <stdarg.h>  /* the printf-style error helper */
+#include <stdlib.h>  /* malloc, strtoll, strtod */
+#include <string.h>  /* strdup, strcmp, memcmp */
+#include <strings.h> /* strcasecmp for YAML 1.1 booleans */
+#include <yaml.h>    /* libyaml: the event parser */
+
+#include "config_keys.h" /* the key table and its helpers */
+
+#define BL_CFG_MAX_BYTES ((size_t)16 << 20) /* a config is small; refuse a runaway file */
+#define BL_CFG_MAX_SCALAR 65536              /* longest single value (paths, patterns) */
+#define BL_CFG_MAX_DEPTH 32                  /* the schema needs 4; anything deeper is junk */
+#define BL_CFG_MAX_NODES 200000              /* ~100 bytes each: bounds the tree's memory */
+
+/* ---- where keys were set ------------------------------------------------------------- */
+
+typedef struct {
+    int line, col; /* 1-based; 0 = not set from text */
+    int set;       /* index into set_args when set by --set, else -1 */
+} bl_mark;
+
+struct bl_config_marks {
+    char **set_args; /* copies of the --set arguments applied so far */
+    size_t n_set;
+    size_t n_keys;
+    bl_mark m[]; /* one per row of the key table */
+};
+
+/* ---- the YAML tree ------------------------------------------------------------------- */
+
+typedef enum { YN_SCALAR, YN_SEQ, YN_MAP } yn_kind;
+
+typedef struct ynode {
+    yn_kind kind;
+    int line, col; /* 1-based position of the node's first character */
+    bool plain;    /* plain (unquoted) scalar: only those can be null */
+    char *s;       /* scalar text, NUL-terminated (NUL inside is refused) */
+    size_t len;
+    struct ynode **kid; /* list items, or mapping keys and values interleaved */
+    size_t n, cap;
+} ynode;
+
+/* Where text comes from, for messages: a file (or string name), or one --set argument. */
+typedef struct {
+    const char *name;
+    bool is_set;
+    const char *text; /* the text parsed (to turn a byte offset into line:column) */
+    size_t len;
+} ysrc;
+
+static void ynode_free(ynode *n) {
+    if (!n) return;
+    for (size_t i = 0; i < n->n; i++) ynode_free(n->kid[i]);
+    free(n->kid);
+    free(n->s);
+    free(n);
+}
+
+static bool ynode_is_null(const ynode *n) {
+    if (!n) return true;
+    if (n->kind != YN_SCALAR || !n->plain) return false;
+    return n->len == 0 || !strcmp(n->s, "~") || !strcmp(n->s, "null") || !strcmp(n->s, "Null") ||
+           !strcmp(n->s, "NULL");
+}
+
+static void loc_format(const ysrc *src, int line, int col, char *buf, size_t cap) {
+    if (src->is_set) snprintf(buf, cap, "--set %s", src->name);
+    else if (line > 0) snprintf(buf, cap, "%s:%d:%d", src->name, line, col);
+    else snprintf(buf, cap, "%s", src->name);
+}
+
+/* BL_ERR_CONFIG with "LOCATION: message". */
+__attribute__((format(printf, 4, 5))) static bl_status fail_at(const ysrc *src, int line, int col,
+                                                               const char *fmt, ...) {
+    char where[512], msg[768];
+    loc_format(src, line, col, where, sizeof where);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    return bl_error_set(BL_ERR_CONFIG, __FILE__, __LINE__, "%s: %s", where, msg);
+}
+
+/* How a value is named in a message: "abc" (quoted, escaped, shortened), null, a list... */
+static const char *describe(const ynode *v, char *buf, size_t cap) {
+    if (ynode_is_null(v)) return "null";
+    if (v->kind == YN_MAP) return "a mapping";
+    if (v->kind == YN_SEQ) return "a list";
+    size_t used = 0;
+    buf[used++] = '"';
+    for (size_t i = 0; i < v->len && used + 8 < cap; i++) {
+        unsigned char ch = (unsigned char)v->s[i];
+        if (i >= 48) {
+            used += (size_t)snprintf(buf + used, cap - used, "...");
+            break;
+        }
+        if (ch == '"' || ch == '\\') used += (size_t)snprintf(buf + used, cap - used, "\\%c", ch);
+        else if (ch < 0x20 || ch == 0x7f) used += (size_t)snprintf(buf + used, cap - used, "\\x%02X", ch);
+        else buf[used++] = (char)ch;
+    }
+    buf[used++] = '"';
+    buf[used] = '\0';
+    return buf;
+}
+
+static void offset_to_linecol(const ysrc *src, size_t off, int *line, int *col) {
+    *line = 1;
+    *col = 1;
+    for (size_t i = 0; i < off && i < src->len; i++) {
+        if (src->text[i] == '\n') {
+            ++*line;
+            *col = 1;
+        } else ++*col;
+    }
+}
+
+static bl_status syntax_error(const yaml_parser_t *p, const ysrc *src) {
+    if (p->error == YAML_MEMORY_ERROR)
+        return BL_ERROR(BL_ERR_NOMEM, "%s: out of memory parsing YAML", src->name);
+    int line = (int)p->problem_mark.line + 1, col = (int)p->problem_mark.column + 1;
+    const char *problem = p->problem ? p->problem : "malformed YAML";
+    if (p->error == YAML_READER_ERROR) {
+        offset_to_linecol(src, p->problem_offset, &line, &col);
+        if (p->problem_value >= 0)
+            return fail_at(src, line, col, "%s (byte 0x%02X); a config must be UTF-8 text", problem,
+                           (unsigned)p->problem_value & 0xFFu);
+        return fail_at(src, line, col, "%s; a config must be UTF-8 text", problem);
+    }
+    if (src->is_set)
+        return fail_at(src, 0, 0, "the value is not valid YAML: %s (quote it, e.g. --set 'model=\"a b\"')",
+                       problem);
+    if (p->context)
+        return fail_at(src, line, col, "YAML syntax error: %s (%s at line %d, column %d)", problem,
+                       p->context, (int)p->context_mark.line + 1, (int)p->context_mark.column + 1);
+    return fail_at(src, line, col, "YAML syntax error: %s", problem);
+}
+
+static bl_status ynode_add(ynode *parent, ynode *child) {
+    if (parent->n == parent->cap) {
+        size_t cap = parent->cap ? 2 * parent->cap : 8;
+        ynode **k = realloc(parent->kid, cap * sizeof *k);
+        BL_CHECK_ALLOC(k);
+        parent->kid = k;
+        parent->cap = cap;
+    }
+    parent->kid[parent->n++] = child;
+    return BL_OK;
+}
+
+/* Parse `text` (one YAML document at most) into a tree; *out is NULL for an empty stream. */
+static bl_status ynode_parse(const ysrc *src, ynode **out) {
+    *out = NULL;
+    yaml_parser_t p;
+    if (!yaml_parser_initialize(&p)) return BL_ERROR(BL_ERR_NOMEM, "out of memory starting libyaml");
+    yaml_parser_set_input_string(&p, (const unsigned char *)(src->text ? src->text : ""), src->len);
+    ynode *root = NULL, *stack[BL_CFG_MAX_DEPTH];
+    int depth = 0, docs = 0;
+    size_t n_nodes = 0;
+    bl_status s = BL_OK;
+    for (bool done = false; !done && s == BL_OK;) {
+        yaml_event_t ev;
+        if (!yaml_parser_parse(&p, &ev)) {
+            s = syntax_error(&p, src);
+            break;
+        }
+        int line = (int)ev.start_mark.line + 1, col = (int)ev.start_mark.column + 1;
+        ynode *node = NULL;
+        const unsigned char *anchor = NULL;
+        switch (ev.type) {
+        case YAML_STREAM_END_EVENT: done = true; break;
+        case YAML_DOCUMENT_START_EVENT:
+            if (++docs > 1)
+                s = fail_at(src, line, col,
+                            "a second YAML document ('---'); a config is a single document");
+            break;
+        case YAML_ALIAS_EVENT:
+            s = fail_at(src, line, col,
+                        "aliases (*%.64s) are not supported; write the value out in full",
+                        (const char *)ev.data.alias.anchor);
+            break;
+        case YAML_SCALAR_EVENT:
+            anchor = ev.data.scalar.anchor;
+            if (anchor) break;
+            if (ev.data.scalar.length > BL_CFG_MAX_SCALAR) {
+                s = fail_at(src, line, col, "a value of %zu bytes; the longest allowed is %d",
+                            (size_t)ev.data.scalar.length, BL_CFG_MAX_SCALAR);
+                break;
+            }
+            if (memchr(ev.data.scalar.value, '\0', ev.data.scalar.length)) {
+                s = fail_at(src, line, col, "a value holds a NUL character (\\0), which is not allowed");
+                break;
+            }
+            node = calloc(1, sizeof *node);
+            if (node) node->s = malloc(ev.data.scalar.length + 1);
+            if (!node || !node->s) {
+                free(node);
+                node = NULL;
+                s = BL_ERROR(BL_ERR_NOMEM, "out of memory reading %s", src->name);
+                break;
+            }
+            memcpy(node->s, ev.data.scalar.value, ev.data.scalar.length);
+            node->s[ev.data.scalar.length] = '\0';
+            node->len = ev.data.scalar.length;
+            node->kind = YN_SCALAR;
+            node->plain = ev.data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
+            break;
+        case YAML_SEQUENCE_START_EVENT:
+        case YAML_MAPPING_START_EVENT:
+            anchor = ev.type == YAML_SEQUENCE_START_EVENT ? ev.data.sequence_start.anchor
+                                                          : ev.data.mapping_start.anchor;
+            if (anchor) break;
+            if (depth == BL_CFG_MAX_DEPTH) {
+                s = fail_at(src, line, col, "nesting deeper than %d levels", BL_CFG_MAX_DEPTH);
+                break;
+            }
+            node = calloc(1, sizeof *node);
+            if (!node) {
+                s = BL_ERROR(BL_ERR_NOMEM, "out of memory reading %s", src->name);
+                break;
+            }
+            node->kind = ev.type == YAML_SEQUENCE_START_EVENT ? YN_SEQ : YN_MAP;
+            break;
+        case YAML_SEQUENCE_END_EVENT:
+        case YAML_MAPPING_END_EVENT:
+            if (depth > 0) depth--;
+            break;
+        default: break;
+        }
+        if (anchor)
+            s = fail_at(src, line, col,
+                        "anchors (&%.64s) are not supported; write each value out in full",
+                        (const char *)anchor);
+        yaml_event_delete(&ev);
+        if (!node) continue;
+        if (++n_nodes > BL_CFG_MAX_NODES) {
+            ynode_free(node);
+            s = fail_at(src, line, col,
+                        "more than %d values; list many inputs in a manifest .csv source instead",
+                        BL_CFG_MAX_NODES);
+            break;
+        }
+        node->line = line;
+        node->col = col;
+        if (depth == 0) {
+            root = node; /* a second root would need a second document, refused above */
+        } else {
+            ynode *top = stack[depth - 1];
+            if (top->kind == YN_MAP && top->n % 2 == 0 && node->kind != YN_SCALAR) {
+                ynode_free(node);
+                s = fail_at(src, line, col, "a list or mapping used as a key; keys are plain words");
+                break;
+            }
+            s = ynode_add(top, node);
+            if (s != BL_OK) {
+                ynode_free(node);
+                break;
+            }
+        }
+        if (node->kind != YN_SCALAR) stack[depth++] = node;
+    }
+    yaml_parser_delete(&p);
+    if (s != BL_OK) {
+        ynode_free(root);
+        return s;
+    }
+    *out = root;
+    return BL_OK;
+}
+
+/* ---- applying the tree to a config --------------------------------------------------- */
+
+typedef struct {
+    bl_config *c;
+    const ysrc *src;
+    int set_idx; /* the --set argument being applied, or -1 */
+} ld;
+
+static void *field(void *base, size_t off) { return (char *)base + off; }
+static const void *cfield(const void *base, size_t off) { return (const char *)base + off; }
+
+static bool parse_int(const char *s, long long *out) {
+    const char *p = s + (s[0] == '+' || s[0] == '-');
+    if (*p < '0' || *p > '9') return false;
+    char *end;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (errno || *end) return false;
+    *out = v;
+    return true;
+}
+
+static bool parse_double(const char *s, double *out) {
+    const char *p = s + (s[0] == '+' || s[0] == '-');
+    if (!((*p >= '0' && *p <= '9') || *p == '.') || strpbrk(s, "xXpP")) return false;
+    char *end;
+    double v = strtod(s, &end);
+    if (*end || !isfinite(v)) return false;
+    *out = v;
+    return true;
+}
+
+static bool parse_bool(const char *s, bool *out) {
+    static const char *const yes[] = {"true", "yes", "on"}, *const no[] = {"false", "no", "off"};
+    for (int i = 0; i < 3; i++) {
+        if (!strcasecmp(s, yes[i])) return (*out = true);
+        if (!strcasecmp(s, no[i])) return !(*out = false);
+    }
+    return false;
+}
+
+static bool in_range(const bl_config_key *k, double v) {
+    if (!isfinite(v)) return false;
+    bool lo_ok = (k->flags & BL_CK_LO_OPEN) ? v > k->lo : v >= k->lo;
+    bool hi_ok = (k->flags & BL_CK_HI_OPEN) ? v < k->hi : v <= k->hi;
+    return lo_ok && hi_ok;
+}
+
+static void mark(ld *L, int idx, const ynode *v) {
+    bl_mark *m = &L->c->marks->m[idx];
+    m->line = L->src->is_set ? 0 : v->line;
+    m->col = L->src->is_set ? 0 : v->col;
+    m->set = L->set_idx;
+}
+
+static bl_status type_error(ld *L, const bl_config_key *k, const char *path, const ynode *v) {
+    char exp[256], got[160];
+    bl_config_key_expected(k, exp, sizeof exp);
+    return fail_at(L->src, v->line, v->col, "%s: expected %s, got %s", path, exp,
+                   describe(v, got, sizeof got));
+}
+
+static bl_status check_dup(const ysrc *src, const char *path, const ynode *map, size_t pair) {
+    const ynode *k = map->kid[2 * pair];
+    for (size_t j = 0; j < pair; j++) {
+        const ynode *o = map->kid[2 * j];
+        if (o->len == k->len && !memcmp(o->s, k->s, k->len))
+            return fail_at(src, k->line, k->col, "%s: duplicate key (first given at line %d, column %d)",
+                           path, o->line, o->col);
+    }
+    return BL_OK;
+}
+
+static bl_status unknown_key(ld *L, const char *path, const ynode *at) {
+    char prefix[256], hint[256], list[512];
+    const char *dot = strrchr(path, '.');
+    snprintf(prefix, sizeof prefix, "%.*s", dot ? (int)(dot - path) : 0, path);
+    const char *key = dot ? dot + 1 : path;
+    if (bl_config_suggest(prefix, key, hint, sizeof hint))
+        return fail_at(L->src, at->line, at->col, "%s: unknown key (did you mean '%s'?)", path, hint);
+    if (bl_config_is_section(prefix)) {
+        bl_config_children(prefix, list, sizeof list);
+        return fail_at(L->src, at->line, at->col, "%s: unknown key; the keys %s%s are: %s", path,
+                       prefix[0] ? "of " : "at the top level", prefix, list);
+    }
+    return fail_at(L->src, at->line, at->col, "%s: unknown key (see `baleen config keys`)", path);
+}
+
+static bl_status apply_at(ld *L, const char *path, const ynode *keynode, const ynode *v);
+
+static bl_status apply_map(ld *L, const char *prefix, const ynode *map) {
+    for (size_t i = 0; i + 1 < map->n; i += 2) {
+        const ynode *k = map->kid[i], *v = map->kid[i + 1];
+        char path[320];
+        snprintf(path, sizeof path, "%s%s%.200s%s", prefix, prefix[0] ? "." : "", k->s,
+                 k->len > 200 ? "..." : "");
+        if (k->len > 200 || memchr(k->s, '.', k->len)) {
+            if (k->len <= 200 && bl_config_key_find(path, false) >= 0)
+                return fail_at(L->src, k->line, k->col,
+                               "%s: write nested keys as nested mappings, not with dots "
+                               "(e.g. frontend: {n_fft: 512})", path);
+            return unknown_key(L, path, k);
+        }
+        BL_TRY(check_dup(L->src, path, map, i / 2));
+        BL_TRY(apply_at(L, path, k, v));
+    }
+    return BL_OK;
+}
+
+static bl_status set_string(char **dst, const char *s) {
+    char *copy = NULL;
+    if (s) {
+        copy = strdup(s);
+        BL_CHECK_ALLOC(copy);
+    }
+    free(*dst);
+    *dst = copy;
+    return BL_OK;
+}
+
+static void free_strlist(char **a, size_t n) {
+    for (size_t i = 0; i < n; i++) free(a[i]);
+    free(a);
+}
+
+static void free_sources(bl_source_cfg *a, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        free(a[i].path);
+        free(a[i].time_pattern);
+        free(a[i].start);
+        free(a[i].end);
+    }
+    free(a);
+}
+
+/* A list value: a sequence, or one scalar taken as a one-item list; null is empty. */
+static void list_items(const ynode *v, const ynode *const **items, size_t *n, const ynode **one) {
+    if (ynode_is_null(v)) {
+        *items = NULL;
+        *n = 0;
+    } else if (v->kind == YN_SEQ) {
+        *items = (const ynode *const *)v->kid;
+        *n = v->n;
+    } else {
+        *one = v;
+        *items = one;
+        *n = 1;
+    }
+}
+
+static bl_status apply_strlist(ld *L, const bl_config_key *k, const char *path, const ynode *v) {
+    if (v->kind == YN_MAP) return type_error(L, k, path, v);
+    const ynode *const *items, *one;
+    size_t n;
+    list_items(v, &items, &n, &one);
+    char **arr = calloc(n ? n : 1, sizeof *arr);
+    BL_CHECK_ALLOC(arr);
+    char got[160];
+    for (size_t i = 0; i < n; i++) {
+        const ynode *it = items[i];
+        const char *why = it->kind == YN_SCALAR && !ynode_is_null(it) ? (k->check ? k->check(it->s) : NULL)
+                                                                  : "a string";
+        if (why || !(arr[i] = strdup(it->s))) {
+            free_strlist(arr, n);
+            if (!why) return BL_ERROR(BL_ERR_NOMEM, "out of memory");
+            return fail_at(L->src, it->line, it->col, "%s[%zu]: expected %s, got %s", path, i, why,
+                           describe(it, got, sizeof got));
+        }
+    }
+    char ***dst = field(L->c, k->off);
+    size_t *cnt = field(L->c, k->count_off);
+    free_strlist(*dst, *cnt);
+    *dst = arr;
+    *cnt = n;
+    return BL_OK;
+}
+
+static bl_status apply_source_map(ld *L, size_t idx, const ynode *map, bl_source_cfg *item) {
+    char path[320], got[160], exp[256];
+    for (size_t i = 0; i + 1 < map->n; i += 2) {
+        const ynode *k = map->kid[i], *v = map->kid[i + 1];
+        snprintf(path, sizeof path, "sources[%zu].%.200s", idx, k->s);
+        BL_TRY(check_dup(L->src, path, map, i / 2));
+        int r = k->len <= 200 ? bl_config_key_find(k->s, true) : -1;
+        if (r < 0) {
+            char hint[64], list[256];
+            if (k->len <= 64 && bl_config_suggest("sources[]", k->s, hint, sizeof hint))
+                return fail_at(L->src, k->line, k->col, "%s: unknown key (did you mean '%s'?)", path, hint);
+            bl_config_children("sources[]", list, sizeof list);
+            return fail_at(L->src, k->line, k->col, "%s: unknown key; a source has the keys: %s", path, list);
+        }
+        const bl_config_key *row = &bl_config_keys(NULL)[r];
+        char **dst = field(item, row->off);
+        if (row->off == offsetof(bl_source_cfg, path) && *dst)
+            return fail_at(L->src, k->line, k->col,
+                           "sources[%zu]: give either path or url, not both (they are one key)", idx);
+        const char *why = NULL;
+        if (ynode_is_null(v) && (row->flags & BL_CK_NULLABLE)) {
+            free(*dst);
+            *dst = NULL;
+            continue;
+        }
+        if (v->kind != YN_SCALAR || ynode_is_null(v) || ((row->flags & BL_CK_NONEMPTY) && v->len == 0)) {
+            bl_config_key_expected(row, exp, sizeof exp);
+            why = exp;
+        } else if (row->check) {
+            why = row->check(v->s);
+        }
+        if (why)
+            return fail_at(L->src, v->line, v->col, "%s: expected %s, got %s", path, why,
+                           describe(v, got, sizeof got));
+        BL_TRY(set_string(dst, v->s));
+    }
+    if (!item->path)
+        return fail_at(L->src, map->line, map->col,
+                       "sources[%zu]: no path; each source needs `path:` (a file, glob or URL)", idx);
+    return BL_OK;
+}
+
+static bl_status apply_sources(ld *L, const bl_config_key *k, const char *path, const ynode *v) {
+    if (v->kind == YN_MAP) return type_error(L, k, path, v);
+    const ynode *const *items, *one;
+    size_t n;
+    list_items(v, &items, &n, &one);
+    bl_source_cfg *arr = calloc(n ? n : 1, sizeof *arr);
+    BL_CHECK_ALLOC(arr);
+    bl_status s = BL_OK;
+    char got[160];
+    for (size_t i = 0; i < n && s == BL_OK; i++) {
+        const ynode *it = items[i];
+        if (it->kind == YN_MAP) {
+            s = apply_source_map(L, i, it, &arr[i]);
+        } else if (it->kind == YN_SCALAR && !ynode_is_null(it) && it->len > 0) {
+            s = set_string(&arr[i].path, it->s);
+        } else {
+            s = fail_at(L->src, it->line, it->col,
+                        "sources[%zu]: expected a path or a mapping {path, time_pattern, start, "
+                        "end}, got %s", i, describe(it, got, sizeof got));
+        }
+    }
+    if (s != BL_OK) {
+        free_sources(arr, n);
+        return s;
+    }
+    free_sources(L->c->sources, L->c->n_sources);
+    L->c->sources = arr;
+    L->c->n_sources = n;
+    return BL_OK;
+}
+
+static bl_status apply_leaf(ld *L, int idx, const char *path, const ynode *v) {
+    const bl_config_key *k = &bl_config_keys(NULL)[idx];
+    void *dst = field(L->c, k->off);
+    bool scalar = v->kind == YN_SCALAR && !ynode_is_null(v);
+    switch (k->type) {
+    case BL_CK_INT: {
+        long long x;
+        if (!scalar || !parse_int(v->s, &x) || !in_range(k, (double)x)) return type_error(L, k, path, v);
+        *(int *)dst = (int)x;
+        break;
+    }
+    case BL_CK_DOUBLE: {
+        double x;
+        if (!scalar || !parse_double(v->s, &x) || !in_range(k, x)) return type_error(L, k, path, v);
+        *(double *)dst = x;
+        break;
+    }
+    case BL_CK_BOOL: {
+        bool b;
+        if (!scalar || !parse_bool(v->s, &b)) return type_error(L, k, path, v);
+        *(bool *)dst = b;
+        break;
+    }
+    case BL_CK_ENUM: {
+        size_t i = 0;
+        while (scalar && i < k->n_names && strcmp(v->s, k->names[i])) i++;
+        if (!scalar || i == k->n_names) return type_error(L, k, path, v);
+        *(int *)dst = (int)i;
+        break;
+    }
+    case BL_CK_STRING: {
+        if (ynode_is_null(v) && (k->flags & BL_CK_NULLABLE)) {
+            BL_TRY(set_string(dst, NULL));
+            break;
+        }
+        if (!scalar || ((k->flags & BL_CK_NONEMPTY) && v->len == 0)) return type_error(L, k, path, v);
+        const char *why = k->check ? k->check(v->s) : NULL;
+        if (why) {
+            char got[160];
+            return fail_at(L->src, v->line, v->col, "%s: expected %s, got %s", path, why,
+                           describe(v, got, sizeof got));
+        }
+        BL_TRY(set_string(dst, v->s));
+        break;
+    }
+    case BL_CK_STRLIST: BL_TRY(apply_strlist(L, k, path, v)); break;
+    case BL_CK_SOURCES: BL_TRY(apply_sources(L, k, path, v)); break;
+    }
+    mark(L, idx, v);
+    return BL_OK;
+}
+
+static bl_status apply_at(ld *L, const char *path, const ynode *keynode, const ynode *v) {
+    int idx = bl_config_key_find(path, false);
+    if (idx >= 0) return apply_leaf(L, idx, path, v);
+    if (bl_config_is_section(path)) {
+        if (ynode_is_null(v)) return BL_OK; /* `frontend:` with nothing under it */
+        if (v->kind != YN_MAP) {
+            char list[512], got[160];
+            bl_config_children(path, list, sizeof list);
+            return fail_at(L->src, v->line, v->col, "%s: expected a mapping with the keys %s, got %s",
+                           path, list, describe(v, got, sizeof got));
+        }
+        return apply_map(L, path, v);
+    }
+    return unknown_key(L, path, keynode ? keynode : v);
+}
+
+/* ---- public API ---------------------------------------------------------------------- */
+
+bl_status bl_config_init_defaults(bl_config *c) {
+    BL_RETURN_IF(!c, BL_ERR_INVALID_ARG, "bl_config_init_defaults: no config");
+    memset(c, 0, sizeof *c);
+    size_t nk;
+    const bl_config_key *keys = bl_config_keys(&nk);
+    c->marks = calloc(1, sizeof *c->marks + nk * sizeof(bl_mark));
+    BL_CHECK_ALLOC(c->marks);
+    c->marks->n_keys = nk;
+    for (size_t i = 0; i < nk; i++) {
+        const bl_config_key *k = &keys[i];
+        c->marks->m[i].set = -1;
+        if (k->flags & BL_CK_ITEM) continue;
+        void *dst = field(c, k->off);
+        bool ok = true;
+        switch (k->type) {
+        case BL_CK_INT:
+        case BL_CK_ENUM: *(int *)dst = (int)k->def_num; break;
+        case BL_CK_DOUBLE: *(double *)dst = k->def_num; break;
+        case BL_CK_BOOL: *(bool *)dst = k->def_num != 0; break;
+        case BL_CK_STRING: ok = !k->def_str || (*(char **)dst = strdup(k->def_str)); break;
+        case BL_CK_STRLIST: {
+            char **arr = calloc(k->n_names ? k->n_names : 1, sizeof *arr);
+            ok = arr != NULL;
+            for (size_t j = 0; ok && j < k->n_names; j++) ok = (arr[j] = strdup(k->names[j])) != NULL;
+            *(char ***)dst = arr;
+            *(size_t *)field(c, k->count_off) = arr ? k->n_names : 0;
+            break;
+        }
+        case BL_CK_SOURCES: break;
+        }
+        if (!ok) {
+            bl_config_free(c);
+            return BL_ERROR(BL_ERR_NOMEM, "out of memory setting the config defaults");
+        }
+    }
+    return BL_OK;
+}
+
+void bl_config_free(bl_config *c) {
+    if (!c) return;
+    size_t nk;
+    const bl_config_key *keys = bl_config_keys(&nk);
+    for (size_t i = 0; i < nk; i++) {
+        const bl_config_key *k = &keys[i];
+        if (k->flags & BL_CK_ITEM) continue;
+        void *p = field(c, k->off);
+        if (k->type == BL_CK_STRING) free(*(char **)p);
+        else if (k->type == BL_CK_STRLIST) free_strlist(*(char ***)p, *(size_t *)field(c, k->count_off));
+        else if (k->type == BL_CK_SOURCES)
+            free_sources(*(bl_source_cfg **)p, *(size_t *)field(c, k->count_off));
+    }
+    if (c->marks) free_strlist(c->marks->set_args, c->marks->n_set);
+    free(c->marks);
+    free(c->origin);
+    memset(c, 0, sizeof *c);
+}
+
+/* Apply `len` bytes of YAML on top of an initialised config. */
+static bl_status load_text(bl_config *c, const char *text, size_t len, const char *name) {
+    ysrc src = {.name = name, .text = text, .len = len};
+    if (len > BL_CFG_MAX_BYTES)
+        return fail_at(&src, 0, 0, "the config is %zu bytes; the limit is %zu (is this a config file?)",
+                       len, BL_CFG_MAX_BYTES);
+    ynode *root;
+    BL_TRY(ynode_parse(&src, &root));
+    bl_status s = BL_OK;
+    if (!ynode_is_null(root)) {
+        if (root->kind != YN_MAP) {
+            char got[160];
+            s = fail_at(&src, root->line, root->col,
+                        "the top level must be a mapping of keys (e.g. `model: ...`), got %s",
+                        describe(root, got, sizeof got));
+        } else {
+            ld L = {.c = c, .src = &src, .set_idx = -1};
+            s = apply_map(&L, "", root);
+        }
+    }
+    ynode_free(root);
+    return s;
+}
+
+bl_status bl_config_load_string(const char *text, size_t len, const char *name, bl_config *c) {
+    BL_RETURN_IF(!text && len, BL_ERR_INVALID_ARG, "bl_config_load_string: no text");
+    BL_TRY(bl_config_init_defaults(c));
+    if (!name) name = "<config>";
+    c->origin = strdup(name);
+    BL_CHECK_ALLOC(c->origin);
+    return load_text(c, text, len, name);
+}
+
+bl_status bl_config_load_file(const char *path, bl_config *c) {
+    BL_RETURN_IF(!path, BL_ERR_INVALID_ARG, "bl_config_load_file: no path");
+    BL_TRY(bl_config_init_defaults(c));
+    c->origin = strdup(path);
+    BL_CHECK_ALLOC(c->origin);
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return BL_ERROR(BL_ERR_CONFIG, "cannot open config file '%s': %s", path, strerror(errno));
+    size_t cap = 1 << 16, len = 0;
+    char *buf = malloc(cap);
+    bl_status s = BL_OK;
+    while (buf) {
+        if (len == cap) {
+            if (cap > BL_CFG_MAX_BYTES) break; /* load_text reports the size */
+            char *nb = realloc(buf, cap * 2);
+            if (!nb) {
+                free(buf);
+                buf = NULL;
+                break;
+            }
+            buf = nb;
+            cap *= 2;
+        }
+        size_t got = fread(buf + len, 1, cap - len, f);
+        len += got;
+        if (got == 0) break;
+    }
+    if (!buf) s = BL_ERROR(BL_ERR_NOMEM, "out of memory reading config file '%s'", path);
+    else if (ferror(f))
+        s = BL_ERROR(BL_ERR_CONFIG, "cannot read config file '%s': %s", path, strerror(errno));
+    fclose(f);
+    if (s == BL_OK) s = load_text(c, buf, len, path);
+    free(buf);
+    return s;
+}
+
+bl_status bl_config_set(bl_config *c, const char *assignment) {
+    BL_RETURN_IF(!c || !assignment, BL_ERR_INVALID_ARG, "bl_config_set: no config or assignment");
+    BL_RETURN_IF(!c->marks, BL_ERR_INVALID_ARG,
+                 "bl_config_set: the config is not initialised (bl_config_init_defaults first)");
+    const char *eq = strchr(assignment, '=');
+    ysrc src = {.name = assignment, .is_set = true};
+    if (!eq) return fail_at(&src, 0, 0, "expected KEY=VALUE, e.g. --set frontend.n_mels=128");
+    const char *k0 = assignment, *k1 = eq;
+    while (k0 < k1 && (*k0 == ' ' || *k0 == '\t')) k0++;
+    while (k1 > k0 && (k1[-1] == ' ' || k1[-1] == '\t')) k1--;
+    if (k0 == k1) return fail_at(&src, 0, 0, "no key before '=', e.g. --set frontend.n_mels=128");
+    char key[320];
+    snprintf(key, sizeof key, "%.*s%s", k1 - k0 > 200 ? 200 : (int)(k1 - k0), k0,
+             k1 - k0 > 200 ? "..." : "");
+
+    struct bl_config_marks *m = c->marks;
+    char **args = realloc(m->set_args, (m->n_set + 1) * sizeof *args);
+    BL_CHECK_ALLOC(args);
+    m->set_args = args;
+    BL_CHECK_ALLOC(args[m->n_set] = strdup(assignment));
+    m->n_set++;
+
+    src.text = eq + 1;
+    src.len = strlen(eq + 1);
+    ynode *root;
+    BL_TRY(ynode_parse(&src, &root));
+    ynode null_node = {.kind = YN_SCALAR, .plain = true, .s = (char *)"", .len = 0};
+    ld L = {.c = c, .src = &src, .set_idx = (int)(m->n_set - 1)};
+    bl_status s = apply_at(&L, key, NULL, root ? root : &null_node);
+    ynode_free(root);
+    return s;
+}
+
+/* ---- validation ---------------------------------------------------------------------- */
+
+static int key_index(const char *path) { return bl_config_key_find(path, false); }
+
+/* "file:line:col: " or "--set ARG: " for the key that set row idx, "" when it is a default. */
+static const char *vloc(const bl_config *c, int idx, char *buf, size_t cap) {
+    buf[0] = '\0';
+    if (!c->marks || idx < 0 || (size_t)idx >= c->marks->n_keys) return buf;
+    const bl_mark *m = &c->marks->m[idx];
+    if (m->set >= 0 && (size_t)m->set < c->marks->n_set)
+        snprintf(buf, cap, "--set %s: ", c->marks->set_args[m->set]);
+    else if (m->line > 0)
+        snprintf(buf, cap, "%s:%d:%d: ", c->origin ? c->origin : "<config>", m->line, m->col);
+    return buf;
+}
+
+/* The location of whichever of two keys the user wrote (a, else b). */
+static const char *vloc2(const bl_config *c, int a, int b, char *buf, size_t cap) {
+    vloc(c, a, buf, cap);
+    if (!buf[0]) vloc(c, b, buf, cap);
+    return buf;
+}
+
+#define VFAIL(...) return bl_error_set(BL_ERR_CONFIG, __FILE__, __LINE__, __VA_ARGS__)
+
+static bl_status validate_key(const bl_config *c, int i, const bl_config_key *k) {
+    char where[600], exp[256], num[64];
+    const void *p = cfield(c, k->off);
+    vloc(c, i, where, sizeof where);
+    bl_config_key_expected(k, exp, sizeof exp);
+    switch (k->type) {
+    case BL_CK_INT:
+        if (!in_range(k, *(const int *)p)) VFAIL("%s%s: expected %s, got %d", where, k->path, exp, *(const int *)p);
+        break;
+    case BL_CK_DOUBLE:
+        if (!in_range(k, *(const double *)p)) {
+            bl_config_format_number(*(const double *)p, num, sizeof num);
+            VFAIL("%s%s: expected %s, got %s", where, k->path, exp, num);
+        }
+        break;
+    case BL_CK_ENUM: {
+        int v = *(const int *)p;
+        if (v < 0 || (size_t)v >= k->n_names) VFAIL("%s%s: expected %s, got %d", where, k->path, exp, v);
+        break;
+    }
+    case BL_CK_STRING: {
+        const char *s = *(const char *const *)p;
+        if ((!s && !(k->flags & BL_CK_NULLABLE)) || (s && !s[0] && (k->flags & BL_CK_NONEMPTY)))
+            VFAIL("%s%s: expected %s, got %s", where, k->path, exp, s ? "\"\"" : "null");
+        const char *why = s && k->check ? k->check(s) : NULL;
+        if (why) VFAIL("%s%s: expected %s, got \"%.64s\"", where, k->path, why, s);
+        break;
+    }
+    case BL_CK_STRLIST: {
+        char *const *a = *(char *const *const *)p;
+        size_t n = *(const size_t *)cfield(c, k->count_off);
+        if (n == 0) VFAIL("%s%s: needs at least one item, e.g. [max]", where, k->path);
+        for (size_t j = 0; j < n; j++) {
+            const char *why = !a[j] ? "a string" : k->check ? k->check(a[j]) : NULL;
+            if (why) VFAIL("%s%s[%zu]: expected %s, got \"%.64s\"", where, k->path, j, why, a[j] ? a[j] : "null");
+            for (size_t q = 0; q < j; q++)
+                if (!strcmp(a[q], a[j]))
+                    VFAIL("%s%s: \"%.64s\" is listed twice (items %zu and %zu)", where, k->path, a[j], q, j);
+        }
+        break;
+    }
+    case BL_CK_SOURCES:
+        for (size_t j = 0; j < c->n_sources; j++) {
+            const bl_source_cfg *s = &c->sources[j];
+            if (!s->path || !s->path[0])
+                VFAIL("%ssources[%zu].path: expected a non-empty string", where, j);
+            const char *why = NULL, *which = NULL;
+            if (s->start && (why = bl_config_check_time(s->start))) which = "start";
+            else if (s->end && (why = bl_config_check_time(s->end))) which = "end";
+            if (why)
+                VFAIL("%ssources[%zu].%s: expected %s, got \"%.64s\"", where, j, which, why,
+                      which[0] == 's' ? s->start : s->end);
+            double a, b;
+            if (s->start && s->end && parse_double(s->start, &a) && parse_double(s->end, &b) && a >= b)
+                VFAIL("%ssources[%zu]: start (%s) must come before end (%s)", where, j, s->start, s->end);
+        }
+        break;
+    case BL_CK_BOOL: break;
+    }
+    return BL_OK;
+}
+
+bl_status bl_config_validate(const bl_config *c) {
+    BL_RETURN_IF(!c, BL_ERR_INVALID_ARG, "bl_config_validate: no config");
+    size_t nk;
+    const bl_config_key *keys = bl_config_keys(&nk);
+    for (size_t i = 0; i < nk; i++)
+        if (!(keys[i].flags & BL_CK_ITEM)) BL_TRY(validate_key(c, (int)i, &keys[i]));
+
+    char where[600], a[64], b[64];
+    const bl_frontend_params *fe = &c->frontend;
+    int i_nfft = key_index("frontend.n_fft"), i_win = key_index("frontend.win_length");
+    int i_sr = key_index("frontend.sample_rate"), i_fmax = key_index("frontend.mel.fmax");
+    int i_fmin = key_index("frontend.mel.fmin");
+    int i_th = key_index("events.threshold"), i_off = key_index("events.threshold_off");
+    if (fe->n_fft % 2 != 0)
+        VFAIL("%sfrontend.n_fft: must be even, got %d", vloc(c, i_nfft, where, sizeof where), fe->n_fft);
+    if (fe->win_length > fe->n_fft)
+        VFAIL("%sfrontend.win_length: must be <= frontend.n_fft (%d), got %d",
+              vloc2(c, i_win, i_nfft, where, sizeof where), fe->n_fft, fe->win_length);
+    double nyquist = fe->sample_rate / 2.0;
+    double fmax = fe->mel.fmax > 0 ? fe->mel.fmax : nyquist;
+    if (fe->mel.fmax > nyquist) {
+        bl_config_format_number(fe->mel.fmax, a, sizeof a);
+        bl_config_format_number(nyquist, b, sizeof b);
+        VFAIL("%sfrontend.mel.fmax: must be <= frontend.sample_rate/2 (%s Hz), got %s",
+              vloc2(c, i_fmax, i_sr, where, sizeof where), b, a);
+    }
+    if (!(fe->mel.fmin < fmax)) {
+        bl_config_format_number(fe->mel.fmin, a, sizeof a);
+        bl_config_format_number(fmax, b, sizeof b);
+        VFAIL("%sfrontend.mel.fmin: must be < frontend.mel.fmax (%s Hz%s), got %s",
+              vloc2(c, i_fmin, fe->mel.fmax > 0 ? i_fmax : i_sr, where, sizeof where), b,
+              fe->mel.fmax > 0 ? "" : ", sample_rate/2", a);
+    }
+    if (c->events.threshold_off > c->events.threshold) {
+        bl_config_format_number(c->events.threshold_off, a, sizeof a);
+        bl_config_format_number(c->events.threshold, b, sizeof b);
+        VFAIL("%sevents.threshold_off: must be <= events.threshold (%s), got %s",
+              vloc2(c, i_off, i_th, where, sizeof where), b, a);
+    }
+    return BL_OK;
+}

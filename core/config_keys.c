@@ -1,0 +1,686 @@
+/* config_keys.c — the table of every configuration key (DESIGN §7) and what is derived from
+ * it: lookups, "did you mean" hints, type and value formatting, the key reference
+ * (`baleen config keys`, the table in docs/config.md), and the table walks that read a
+ * whole config: bl_config_dump and bl_config_equal.
+ *
+ * Owns: the constant key table. The defaults here are the documented defaults; they match
+ * frontend.h's bl_frontend_params_default() (win_length 0 and fmax 0 mean n_fft and
+ * sample_rate/2), which config.c deliberately does not call so that the table stays the
+ * single source of the documentation.
+ *
+ * Threading: constant data and reentrant functions only.
+ */
+#include "config_keys.h"
+
+#include <math.h>    /* isfinite, fabs for number formatting */
+#include <stdbool.h> /* bool in the table helpers */
+#include <stdlib.h>  /* strtod, strtol */
+#include <string.h>  /* strncmp, strlen, memcpy */
+#include <strings.h> /* strcasecmp: YAML 1.1 words are matched case-insensitively */
+
+#include "config.h" /* bl_config, bl_source_cfg: the offsets in the table */
+
+#define OFF(field) offsetof(bl_config, field)
+#define SOFF(field) offsetof(bl_source_cfg, field)
+
+/* Enums are written through an int lvalue; that is only sound if they are int-sized. */
+_Static_assert(sizeof(bl_pad_mode) == sizeof(int), "enum size");
+_Static_assert(sizeof(bl_mel_scale) == sizeof(int), "enum size");
+_Static_assert(sizeof(bl_mel_norm) == sizeof(int), "enum size");
+_Static_assert(sizeof(bl_comp_type) == sizeof(int), "enum size");
+_Static_assert(sizeof(bl_window_type) == sizeof(int), "enum size");
+_Static_assert(sizeof(bl_backend_kind) == sizeof(int), "enum size");
+
+/* Spellings indexed by the enum value (frontend.h / config.h). */
+static const char *const k_window[] = {"hann"};
+static const char *const k_pad[] = {"constant", "reflect"};
+static const char *const k_scale[] = {"slaney", "htk"};
+static const char *const k_norm[] = {"none", "slaney"};
+static const char *const k_comp[] = {"log", "db", "pcen", "none"};
+static const char *const k_backend[] = {"auto", "cpu", "cuda"};
+static const char *const k_aggregates_default[] = {"max", "mean"};
+
+#define N_OF(a) (sizeof(a) / sizeof((a)[0]))
+
+#define K_INT(p, field, def, lo_, hi_, doc_)                                               \
+    {.path = p, .type = BL_CK_INT, .off = OFF(field), .lo = lo_, .hi = hi_, .def_num = def, \
+     .doc = doc_}
+#define K_DBL(p, field, fl, def, lo_, hi_, doc_)                                  \
+    {.path = p, .type = BL_CK_DOUBLE, .flags = fl, .off = OFF(field), .lo = lo_, \
+     .hi = hi_, .def_num = def, .doc = doc_}
+#define K_BOOL(p, field, def, doc_) \
+    {.path = p, .type = BL_CK_BOOL, .off = OFF(field), .def_num = def, .doc = doc_}
+#define K_STR(p, field, fl, def, doc_) \
+    {.path = p, .type = BL_CK_STRING, .flags = fl, .off = OFF(field), .def_str = def, .doc = doc_}
+#define K_ENUM(p, field, def, names_, doc_)                                           \
+    {.path = p, .type = BL_CK_ENUM, .off = OFF(field), .def_num = def, .names = names_, \
+     .n_names = N_OF(names_), .doc = doc_}
+#define K_ITEM(p, field, fl, chk, doc_)                                               \
+    {.path = p, .type = BL_CK_STRING, .flags = BL_CK_ITEM | (fl), .off = SOFF(field), \
+     .check = chk, .doc = doc_}
+
+/* THE table. Order is the dump order; keys of one section must stay together. */
+static const bl_config_key k_keys[] = {
+    {.path = "sources", .type = BL_CK_SOURCES, .off = OFF(sources), .count_off = OFF(n_sources),
+     .doc = "inputs, in order; each item is a string (file, directory, glob, URL or manifest "
+            ".csv) or a mapping with the sources[] keys below; a single string is a one-item list"},
+    K_ITEM("sources[].path", path, BL_CK_NONEMPTY, NULL,
+           "file, directory, glob, http(s)/s3/gs URL or manifest .csv (required)"),
+    K_ITEM("sources[].url", path, BL_CK_NONEMPTY | BL_CK_ALIAS, NULL, "another name for `path`"),
+    K_ITEM("sources[].time_pattern", time_pattern, BL_CK_NULLABLE, NULL,
+           "strftime-style pattern giving a file's UTC start from its name, e.g. "
+           "`MARS-%Y%m%dT%H%M%SZ`; null = start time unknown"),
+    K_ITEM("sources[].start", start, BL_CK_NULLABLE, bl_config_check_time,
+           "where to begin: seconds from the file's start or ISO-8601 UTC "
+           "(`2018-11-01T03:00:00Z`); null = the beginning"),
+    K_ITEM("sources[].end", end, BL_CK_NULLABLE, bl_config_check_time,
+           "where to stop, same forms as start; null = the end of the file"),
+    K_STR("model", model, BL_CK_NONEMPTY, "models/zoo/whalecall-small",
+          "model directory (model.onnx + model.yaml) or an .onnx file"),
+    K_INT("frontend.sample_rate", frontend.sample_rate, 16000, 1000, 1000000,
+          "Hz; audio is resampled to this rate"),
+    K_INT("frontend.n_fft", frontend.n_fft, 1024, 16, 65536, "FFT length in samples (even)"),
+    K_INT("frontend.win_length", frontend.win_length, 0, 0, 65536,
+          "Hann window length, centred in n_fft (<= n_fft); 0 = n_fft"),
+    K_INT("frontend.hop_length", frontend.hop_length, 300, 1, 65536,
+          "samples between the starts of successive frames"),
+    K_ENUM("frontend.window", frontend.window, BL_WINDOW_HANN, k_window,
+           "analysis window (periodic, as torch.hann_window)"),
+    K_BOOL("frontend.center", frontend.center, 1,
+           "pad n_fft/2 samples at both ends, as torch.stft(center=True)"),
+    K_ENUM("frontend.pad_mode", frontend.pad_mode, BL_PAD_REFLECT, k_pad,
+           "how the ends are padded when center is true"),
+    K_DBL("frontend.power", frontend.power, BL_CK_LO_OPEN, 2.0, 0, 4,
+          "exponent on the STFT magnitude: 2 = power, 1 = magnitude"),
+    K_INT("frontend.mel.n_mels", frontend.mel.n_mels, 64, 1, 1024, "number of mel bands"),
+    K_DBL("frontend.mel.fmin", frontend.mel.fmin, 0, 0.0, 0, 1e6,
+          "lowest filter edge in Hz (< fmax)"),
+    K_DBL("frontend.mel.fmax", frontend.mel.fmax, 0, 0.0, 0, 1e6,
+          "highest filter edge in Hz (<= sample_rate/2); 0 = sample_rate/2"),
+    K_ENUM("frontend.mel.scale", frontend.mel.scale, BL_MEL_SLANEY, k_scale,
+           "mel scale formula, as torchaudio.functional.melscale_fbanks(mel_scale=...)"),
+    K_ENUM("frontend.mel.norm", frontend.mel.norm, BL_MELNORM_SLANEY, k_norm,
+           "filter normalisation: slaney = divide by the band width (area), none = peak 1"),
+    K_ENUM("frontend.compression.type", frontend.compression.type, BL_COMP_LOG, k_comp,
+           "log = ln(S + eps); db = 10 log10(max(S, amin)); pcen = per-channel energy "
+           "normalisation; none = S"),
+    K_DBL("frontend.compression.eps", frontend.compression.eps, BL_CK_LO_OPEN, 1e-6, 0, 1,
+          "log: added before the logarithm; pcen: eps in (eps + M)^alpha"),
+    K_DBL("frontend.compression.amin", frontend.compression.amin, BL_CK_LO_OPEN, 1e-10, 0, 1,
+          "db: floor applied before 10 log10"),
+    K_DBL("frontend.compression.alpha", frontend.compression.alpha, 0, 0.98, 0, 1,
+          "pcen: gain normalisation exponent"),
+    K_DBL("frontend.compression.delta", frontend.compression.delta, 0, 2.0, 0, 100,
+          "pcen: bias added before the root compression"),
+    K_DBL("frontend.compression.r", frontend.compression.r, BL_CK_LO_OPEN, 0.5, 0, 1,
+          "pcen: root compression exponent"),
+    K_DBL("frontend.compression.time_constant", frontend.compression.time_constant,
+          BL_CK_LO_OPEN, 0.4, 0, 1000, "pcen: smoother time constant in seconds"),
+    K_DBL("pooling.segment_seconds", pooling.segment_seconds, BL_CK_LO_OPEN, 60.0, 0, 86400,
+          "length of one pooled segment (one output row per segment and class)"),
+    {.path = "pooling.aggregates", .type = BL_CK_STRLIST, .off = OFF(pooling.aggregates),
+     .count_off = OFF(pooling.n_aggregates), .names = k_aggregates_default,
+     .n_names = N_OF(k_aggregates_default), .check = bl_config_check_aggregate,
+     .doc = "window scores reduced per segment: max, mean, pNN (percentile, NN 1..99), "
+            "topK_mean (mean of the K best, K >= 1)"},
+    K_DBL("events.threshold", events.threshold, 0, 0.5, 0, 1,
+          "an event starts when a window score reaches this"),
+    K_DBL("events.threshold_off", events.threshold_off, 0, 0.35, 0, 1,
+          "and ends when the score falls below this (<= threshold; hysteresis)"),
+    K_DBL("events.min_gap_seconds", events.min_gap_seconds, 0, 1.0, 0, 86400,
+          "events closer than this are merged into one"),
+    K_DBL("events.min_duration_seconds", events.min_duration_seconds, 0, 0.3, 0, 86400,
+          "shorter events are dropped"),
+    K_STR("output.dir", output.dir, BL_CK_NONEMPTY, "out",
+          "output directory (segments/, events/, manifest.json, run.json)"),
+    K_INT("output.rows_per_chunk", output.rows_per_chunk, 100000, 1, 1000000000,
+          "rows per compressed CSV chunk"),
+    K_INT("output.zstd_level", output.zstd_level, 3, 1, 22, "zstd compression level"),
+    K_BOOL("output.clips.enabled", output.clips_enabled, 0,
+           "write a FLAC clip of each event under clips/"),
+    K_DBL("output.clips.pad_seconds", output.clips_pad_seconds, 0, 1.0, 0, 3600,
+          "audio kept before and after each event in its clip"),
+    K_ENUM("runtime.backend", runtime.backend, BL_BACKEND_AUTO, k_backend,
+           "auto = CUDA when a device answers, else the CPU"),
+    K_INT("runtime.threads", runtime.threads, 0, 0, 4096, "CPU worker threads; 0 = all cores"),
+};
+
+const bl_config_key *bl_config_keys(size_t *n) {
+    if (n) *n = N_OF(k_keys);
+    return k_keys;
+}
+
+#define ITEM_PREFIX "sources[]."
+#define ITEM_PREFIX_LEN (sizeof ITEM_PREFIX - 1)
+
+int bl_config_key_find(const char *path, bool items) {
+    for (size_t i = 0; i < N_OF(k_keys); i++) {
+        const char *p = k_keys[i].path;
+        bool is_item = (k_keys[i].flags & BL_CK_ITEM) != 0;
+        if (is_item != items) continue;
+        if (items) p += ITEM_PREFIX_LEN;
+        if (!strcmp(p, path)) return (int)i;
+    }
+    return -1;
+}
+
+bool bl_config_is_section(const char *path) {
+    size_t n = strlen(path);
+    if (n == 0) return true;
+    for (size_t i = 0; i < N_OF(k_keys); i++) {
+        if (k_keys[i].flags & BL_CK_ITEM) continue;
+        if (!strncmp(k_keys[i].path, path, n) && k_keys[i].path[n] == '.') return true;
+    }
+    return false;
+}
+
+/* The child of `prefix` that row i leads to (its next path component), or false when the
+ * row is not under prefix. */
+static bool child_of(size_t i, const char *prefix, const char **child, size_t *len) {
+    const bl_config_key *k = &k_keys[i];
+    bool items = !strcmp(prefix, "sources[]");
+    if (((k->flags & BL_CK_ITEM) != 0) != items) return false;
+    const char *p = k->path;
+    size_t np = strlen(prefix);
+    if (np) {
+        if (strncmp(p, prefix, np) || p[np] != '.') return false;
+        p += np + 1;
+    }
+    const char *dot = strchr(p, '.');
+    *child = p;
+    *len = dot ? (size_t)(dot - p) : strlen(p);
+    return true;
+}
+
+void bl_config_children(const char *prefix, char *out, size_t cap) {
+    size_t used = 0;
+    if (cap) out[0] = '\0';
+    for (size_t i = 0; i < N_OF(k_keys); i++) {
+        const char *c;
+        size_t len;
+        if (!child_of(i, prefix, &c, &len)) continue;
+        bool seen = false; /* rows of one section are adjacent: compare with earlier rows */
+        for (size_t j = 0; j < i && !seen; j++) {
+            const char *c2;
+            size_t len2;
+            seen = child_of(j, prefix, &c2, &len2) && len2 == len && !strncmp(c, c2, len);
+        }
+        if (seen) continue;
+        int w = snprintf(out + used, cap > used ? cap - used : 0, "%s%.*s", used ? ", " : "",
+                         (int)len, c);
+        if (w > 0) used += (size_t)w;
+        if (used >= cap) break;
+    }
+}
+
+/* Edit distance, bounded: strings longer than 64 characters are never "close". */
+static size_t levenshtein(const char *a, size_t na, const char *b, size_t nb) {
+    if (na > 64 || nb > 64) return (size_t)-1;
+    size_t row[65];
+    for (size_t j = 0; j <= nb; j++) row[j] = j;
+    for (size_t i = 1; i <= na; i++) {
+        size_t diag = row[0];
+        row[0] = i;
+        for (size_t j = 1; j <= nb; j++) {
+            size_t up = row[j];
+            size_t best = diag + (a[i - 1] != b[j - 1]);
+            if (row[j - 1] + 1 < best) best = row[j - 1] + 1;
+            if (up + 1 < best) best = up + 1;
+            row[j] = best;
+            diag = up;
+        }
+    }
+    return row[nb];
+}
+
+/* How many edits still count as a typo of a word of n characters. */
+static size_t typo_budget(size_t n) { return n <= 4 ? 1 : n <= 8 ? 2 : 3; }
+
+bool bl_config_suggest(const char *prefix, const char *key, char *out, size_t cap) {
+    size_t nk = strlen(key);
+    bool items = !strcmp(prefix, "sources[]");
+    size_t best = (size_t)-1;
+    /* 1. siblings: the children of prefix */
+    for (size_t i = 0; i < N_OF(k_keys); i++) {
+        const char *c;
+        size_t len;
+        if (!child_of(i, prefix, &c, &len)) continue;
+        size_t d = levenshtein(key, nk, c, len);
+        if (d < best && d <= typo_budget(nk)) {
+            best = d;
+            if (items || !prefix[0])
+                snprintf(out, cap, "%.*s", (int)len, c);
+            else
+                snprintf(out, cap, "%s.%.*s", prefix, (int)len, c);
+        }
+    }
+    if (best != (size_t)-1 || items) return best != (size_t)-1;
+    /* 2. anywhere: the key's own name against every key's last component and section
+     *    names (`hop_length` at the top level → frontend.hop_length), and the full path
+     *    against every path (`frontnd.n_fft` → frontend.n_fft). */
+    char full[256];
+    snprintf(full, sizeof full, "%s%s%s", prefix, prefix[0] ? "." : "", key);
+    size_t nf = strlen(full);
+    for (size_t i = 0; i < N_OF(k_keys); i++) {
+        const bl_config_key *k = &k_keys[i];
+        if (k->flags & BL_CK_ITEM) continue;
+        /* every prefix of the path (sections) and the path itself */
+        for (const char *end = strchr(k->path, '.');; end = strchr(end + 1, '.')) {
+            size_t plen = end ? (size_t)(end - k->path) : strlen(k->path);
+            const char *last = k->path;
+            for (const char *q = k->path; q < k->path + plen; q++)
+                if (*q == '.') last = q + 1;
+            size_t dl = levenshtein(key, nk, last, plen - (size_t)(last - k->path));
+            size_t df = levenshtein(full, nf, k->path, plen);
+            size_t d = dl < df ? dl : df;
+            size_t budget = typo_budget(d == dl ? nk : nf);
+            if (d < best && d <= budget) {
+                best = d;
+                snprintf(out, cap, "%.*s", (int)plen, k->path);
+            }
+            if (!end) break;
+        }
+    }
+    return best != (size_t)-1;
+}
+
+void bl_config_key_expected(const bl_config_key *k, char *out, size_t cap) {
+    char lo[40], hi[40];
+    switch (k->type) {
+    case BL_CK_INT:
+        snprintf(out, cap, "an integer in [%.0f, %.0f]", k->lo, k->hi);
+        break;
+    case BL_CK_DOUBLE:
+        bl_config_format_number(k->lo, lo, sizeof lo);
+        bl_config_format_number(k->hi, hi, sizeof hi);
+        snprintf(out, cap, "a number in %c%s, %s%c", (k->flags & BL_CK_LO_OPEN) ? '(' : '[', lo,
+                 hi, (k->flags & BL_CK_HI_OPEN) ? ')' : ']');
+        break;
+    case BL_CK_BOOL: snprintf(out, cap, "true or false"); break;
+    case BL_CK_STRING:
+        snprintf(out, cap, "%s%s", (k->flags & BL_CK_NONEMPTY) ? "a non-empty string" : "a string",
+                 (k->flags & BL_CK_NULLABLE) ? " or null" : "");
+        break;
+    case BL_CK_ENUM: {
+        size_t used = (size_t)snprintf(out, cap, "one of ");
+        for (size_t i = 0; i < k->n_names && used < cap; i++) {
+            int w = snprintf(out + used, cap - used, "%s%s", i ? ", " : "", k->names[i]);
+            if (w > 0) used += (size_t)w;
+        }
+        break;
+    }
+    case BL_CK_STRLIST: snprintf(out, cap, "a list of strings, e.g. [max, mean]"); break;
+    case BL_CK_SOURCES:
+        snprintf(out, cap, "a list of sources (path strings or {path: ..., start: ...} mappings)");
+        break;
+    }
+}
+
+void bl_config_format_double(double v, char *out, size_t cap) {
+    char buf[64];
+    buf[0] = '\0';
+    if (!isfinite(v)) {
+        snprintf(out, cap, "%s", isnan(v) ? ".nan" : v > 0 ? ".inf" : "-.inf");
+        return;
+    }
+    bool done = false;
+    /* Plain decimals read best in the usual range; elsewhere the shortest %g. */
+    if (v == 0 || (fabs(v) >= 1e-4 && fabs(v) < 1e15)) {
+        for (int d = 0; d <= 17 && !done; d++) {
+            snprintf(buf, sizeof buf, "%.*f", d, v);
+            done = strtod(buf, NULL) == v;
+        }
+    }
+    for (int p = 1; p <= 17 && !done; p++) {
+        snprintf(buf, sizeof buf, "%.*g", p, v);
+        done = strtod(buf, NULL) == v;
+    }
+    if (!strpbrk(buf, ".e")) strcat(buf, ".0"); /* so that it reads as a number with a fraction */
+    snprintf(out, cap, "%s", buf);
+}
+
+void bl_config_format_number(double v, char *out, size_t cap) {
+    char buf[64];
+    bl_config_format_double(v, buf, sizeof buf);
+    size_t n = strlen(buf);
+    if (n > 2 && !strcmp(buf + n - 2, ".0")) buf[n - 2] = '\0';
+    snprintf(out, cap, "%s", buf);
+}
+
+static bool is_plain_safe(const char *s) {
+    static const char *const special[] = {"null", "true", "false", "yes", "no", "on", "off", "y", "n"};
+    if (!s[0]) return false;
+    if (!((s[0] >= 'A' && s[0] <= 'Z') || (s[0] >= 'a' && s[0] <= 'z') || s[0] == '_' || s[0] == '/'))
+        return false;
+    for (const char *p = s; *p; p++) {
+        unsigned char ch = (unsigned char)*p;
+        bool ok = (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
+                  strchr("_./+%*-", ch) || (ch == ':' && p[1] && p[1] != ' ');
+        if (!ok || ch == 0) return false;
+    }
+    for (size_t i = 0; i < N_OF(special); i++)
+        if (!strcasecmp(s, special[i])) return false;
+    return true;
+}
+
+void bl_config_put_string(FILE *f, const char *s) {
+    if (!s) {
+        fputs("null", f);
+        return;
+    }
+    if (is_plain_safe(s)) {
+        fputs(s, f);
+        return;
+    }
+    fputc('"', f);
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        unsigned char ch = *p;
+        if (ch == '"') fputs("\\\"", f);
+        else if (ch == '\\') fputs("\\\\", f);
+        else if (ch == '\n') fputs("\\n", f);
+        else if (ch == '\t') fputs("\\t", f);
+        else if (ch == '\r') fputs("\\r", f);
+        else if (ch < 0x20 || ch == 0x7f) fprintf(f, "\\x%02X", ch);
+        /* YAML reads these code points as line breaks or strips them: escape them. */
+        else if (ch == 0xC2 && p[1] >= 0x80 && p[1] <= 0x9F) {
+            if (p[1] == 0x85) fputs("\\N", f);
+            else fprintf(f, "\\x%02X", p[1]);
+            p++;
+        } else if (ch == 0xE2 && p[1] == 0x80 && (p[2] == 0xA8 || p[2] == 0xA9)) {
+            fputs(p[2] == 0xA8 ? "\\L" : "\\P", f);
+            p += 2;
+        } else if (ch == 0xEF && p[1] == 0xBB && p[2] == 0xBF) {
+            fputs("\\uFEFF", f);
+            p += 2;
+        } else fputc(ch, f);
+    }
+    fputc('"', f);
+}
+
+/* "p" then 1..99 without a leading zero. */
+static bool parse_small_int(const char *s, long lo, long hi) {
+    if (s[0] < '1' || s[0] > '9') return false;
+    char *end;
+    long v = strtol(s, &end, 10);
+    return *end == '\0' && v >= lo && v <= hi && end - s <= 9;
+}
+
+const char *bl_config_check_aggregate(const char *s) {
+    static const char *const expect =
+        "max, mean, pNN (NN 1..99) or topK_mean (K >= 1), e.g. p90, top3_mean";
+    if (!strcmp(s, "max") || !strcmp(s, "mean")) return NULL;
+    if (s[0] == 'p' && parse_small_int(s + 1, 1, 99)) return NULL;
+    size_t n = strlen(s);
+    if (n > 8 && !strncmp(s, "top", 3) && !strcmp(s + n - 5, "_mean")) {
+        char k[16];
+        size_t nk = n - 8;
+        if (nk < sizeof k) {
+            memcpy(k, s + 3, nk);
+            k[nk] = '\0';
+            if (parse_small_int(k, 1, 1000000)) return NULL;
+        }
+    }
+    return expect;
+}
+
+static bool digits(const char *s, int n) {
+    for (int i = 0; i < n; i++)
+        if (s[i] < '0' || s[i] > '9') return false;
+    return true;
+}
+
+static int num2(const char *s) { return (s[0] - '0') * 10 + (s[1] - '0'); }
+
+const char *bl_config_check_time(const char *s) {
+    static const char *const expect =
+        "seconds from the file's start (e.g. 3600) or ISO-8601 UTC (e.g. 2018-11-01T03:00:00Z)";
+    if (!s[0]) return expect;
+    if ((s[0] >= '0' && s[0] <= '9') || s[0] == '.') {
+        char *end;
+        double v = strtod(s, &end);
+        if (*end == '\0' && isfinite(v) && v >= 0 && !strpbrk(s, "xXnN")) return NULL;
+    }
+    /* YYYY-MM-DDTHH:MM:SS[.fff](Z|+00:00) */
+    size_t n = strlen(s);
+    if (n < 20 || !digits(s, 4) || s[4] != '-' || !digits(s + 5, 2) || s[7] != '-' ||
+        !digits(s + 8, 2) || (s[10] != 'T' && s[10] != 't') || !digits(s + 11, 2) || s[13] != ':' ||
+        !digits(s + 14, 2) || s[16] != ':' || !digits(s + 17, 2))
+        return expect;
+    if (num2(s + 5) < 1 || num2(s + 5) > 12 || num2(s + 8) < 1 || num2(s + 8) > 31 ||
+        num2(s + 11) > 23 || num2(s + 14) > 59 || num2(s + 17) > 60)
+        return expect;
+    const char *p = s + 19;
+    if (*p == '.') {
+        p++;
+        if (*p < '0' || *p > '9') return expect;
+        while (*p >= '0' && *p <= '9') p++;
+    }
+    if (!strcmp(p, "Z") || !strcmp(p, "z") || !strcmp(p, "+00:00")) return NULL;
+    return expect;
+}
+
+/* ---- the key reference --------------------------------------------------------------- */
+
+static void put_default(FILE *f, const bl_config_key *k) {
+    char buf[64];
+    switch (k->type) {
+    case BL_CK_INT: fprintf(f, "%.0f", k->def_num); break;
+    case BL_CK_DOUBLE:
+        bl_config_format_double(k->def_num, buf, sizeof buf);
+        fputs(buf, f);
+        break;
+    case BL_CK_BOOL: fputs(k->def_num != 0 ? "true" : "false", f); break;
+    case BL_CK_STRING: bl_config_put_string(f, k->def_str); break;
+    case BL_CK_ENUM: fputs(k->names[(size_t)k->def_num], f); break;
+    case BL_CK_STRLIST:
+        fputc('[', f);
+        for (size_t i = 0; i < k->n_names; i++) {
+            if (i) fputs(", ", f);
+            bl_config_put_string(f, k->names[i]);
+        }
+        fputc(']', f);
+        break;
+    case BL_CK_SOURCES: fputs("[]", f); break;
+    }
+}
+
+/* Type column: "int [16, 65536]", "one of `log`, `db`". `md` adds code spans. */
+static void put_type(FILE *f, const bl_config_key *k, bool md) {
+    char lo[40], hi[40];
+    const char *q = md ? "`" : "";
+    switch (k->type) {
+    case BL_CK_INT: fprintf(f, "int [%.0f, %.0f]", k->lo, k->hi); break;
+    case BL_CK_DOUBLE:
+        bl_config_format_number(k->lo, lo, sizeof lo);
+        bl_config_format_number(k->hi, hi, sizeof hi);
+        fprintf(f, "number %c%s, %s%c", (k->flags & BL_CK_LO_OPEN) ? '(' : '[', lo, hi,
+                (k->flags & BL_CK_HI_OPEN) ? ')' : ']');
+        break;
+    case BL_CK_BOOL: fputs("bool", f); break;
+    case BL_CK_STRING: fputs((k->flags & BL_CK_NULLABLE) ? "string or null" : "string", f); break;
+    case BL_CK_ENUM:
+        fputs("one of ", f);
+        for (size_t i = 0; i < k->n_names; i++) fprintf(f, "%s%s%s%s", i ? ", " : "", q, k->names[i], q);
+        break;
+    case BL_CK_STRLIST: fputs("list of strings", f); break;
+    case BL_CK_SOURCES: fputs("list of sources", f); break;
+    }
+}
+
+static bool is_required_item(const bl_config_key *k) {
+    return (k->flags & BL_CK_ITEM) && !(k->flags & BL_CK_NULLABLE);
+}
+
+bl_status bl_config_write_keys_markdown(FILE *f) {
+    BL_RETURN_IF(!f, BL_ERR_INVALID_ARG, "bl_config_write_keys_markdown: no output stream");
+    fputs("| key | type | default | meaning |\n| --- | --- | --- | --- |\n", f);
+    for (size_t i = 0; i < N_OF(k_keys); i++) {
+        const bl_config_key *k = &k_keys[i];
+        fprintf(f, "| `%s` | ", k->path);
+        put_type(f, k, true);
+        fputs(" | ", f);
+        if (k->flags & BL_CK_ALIAS) fputs("(alias)", f);
+        else if (is_required_item(k)) fputs("(required)", f);
+        else {
+            fputc('`', f);
+            put_default(f, k);
+            fputc('`', f);
+        }
+        fprintf(f, " | %s |\n", k->doc);
+    }
+    BL_RETURN_IF(ferror(f), BL_ERR_IO, "writing the key table failed");
+    return BL_OK;
+}
+
+bl_status bl_config_write_keys_text(FILE *f) {
+    BL_RETURN_IF(!f, BL_ERR_INVALID_ARG, "bl_config_write_keys_text: no output stream");
+    for (size_t i = 0; i < N_OF(k_keys); i++) {
+        const bl_config_key *k = &k_keys[i];
+        fprintf(f, "%s\n    ", k->path);
+        put_type(f, k, false);
+        if (k->flags & BL_CK_ALIAS) fputs(", alias", f);
+        else if (is_required_item(k)) fputs(", required", f);
+        else {
+            fputs(", default ", f);
+            put_default(f, k);
+        }
+        fprintf(f, "\n    %s\n", k->doc);
+    }
+    BL_RETURN_IF(ferror(f), BL_ERR_IO, "writing the key list failed");
+    return BL_OK;
+}
+
+static const void *cfield(const void *base, size_t off) { return (const char *)base + off; }
+
+/* ---- dump and comparison ------------------------------------------------------------- */
+
+/* Length of the path's first d+1 components ("frontend.mel" for d = 1), 0 when shorter. */
+static size_t prefix_len(const char *path, int d) {
+    const char *p = path;
+    for (int i = 0; i <= d; i++) {
+        const char *dot = strchr(p, '.');
+        if (!dot) return 0;
+        if (i == d) return (size_t)(dot - path);
+        p = dot + 1;
+    }
+    return 0;
+}
+
+static void put_value(FILE *f, const bl_config *c, const bl_config_key *k, int indent) {
+    const void *p = cfield(c, k->off);
+    char num[64];
+    if (k->type != BL_CK_SOURCES || c->n_sources == 0) fputc(' ', f); /* inline value */
+    switch (k->type) {
+    case BL_CK_INT: fprintf(f, "%d", *(const int *)p); break;
+    case BL_CK_DOUBLE:
+        bl_config_format_double(*(const double *)p, num, sizeof num);
+        fputs(num, f);
+        break;
+    case BL_CK_BOOL: fputs(*(const bool *)p ? "true" : "false", f); break;
+    case BL_CK_STRING: bl_config_put_string(f, *(const char *const *)p); break;
+    case BL_CK_ENUM: {
+        int v = *(const int *)p;
+        if (v >= 0 && (size_t)v < k->n_names) fputs(k->names[v], f);
+        else fprintf(f, "%d", v); /* invalid; validate says so */
+        break;
+    }
+    case BL_CK_STRLIST: {
+        char *const *a = *(char *const *const *)p;
+        size_t n = *(const size_t *)cfield(c, k->count_off);
+        fputc('[', f);
+        for (size_t i = 0; i < n; i++) {
+            if (i) fputs(", ", f);
+            bl_config_put_string(f, a[i]);
+        }
+        fputc(']', f);
+        break;
+    }
+    case BL_CK_SOURCES:
+        if (c->n_sources == 0) fputs("[]", f);
+        for (size_t i = 0; i < c->n_sources; i++) {
+            const bl_source_cfg *s = &c->sources[i];
+            fprintf(f, "\n%*s- path: ", indent + 2, "");
+            bl_config_put_string(f, s->path);
+            fprintf(f, "\n%*s  time_pattern: ", indent + 2, "");
+            bl_config_put_string(f, s->time_pattern);
+            fprintf(f, "\n%*s  start: ", indent + 2, "");
+            bl_config_put_string(f, s->start);
+            fprintf(f, "\n%*s  end: ", indent + 2, "");
+            bl_config_put_string(f, s->end);
+        }
+        break;
+    }
+}
+
+bl_status bl_config_dump(const bl_config *c, FILE *f) {
+    BL_RETURN_IF(!c || !f, BL_ERR_INVALID_ARG, "bl_config_dump: no config or stream");
+    size_t nk;
+    const bl_config_key *keys = bl_config_keys(&nk);
+    fputs("# baleen configuration, resolved: every key, defaults included (docs/config.md)\n", f);
+    const char *prev = "";
+    for (size_t i = 0; i < nk; i++) {
+        const bl_config_key *k = &keys[i];
+        if (k->flags & BL_CK_ITEM) continue;
+        int d = 0;
+        /* keep the sections this key shares with the previous one, open the others */
+        while (prefix_len(k->path, d) && prefix_len(k->path, d) == prefix_len(prev, d) &&
+               !strncmp(k->path, prev, prefix_len(k->path, d)))
+            d++;
+        for (size_t len; (len = prefix_len(k->path, d)); d++) {
+            size_t start = d ? prefix_len(k->path, d - 1) + 1 : 0;
+            fprintf(f, "%*s%.*s:\n", 2 * d, "", (int)(len - start), k->path + start);
+        }
+        const char *last = strrchr(k->path, '.');
+        fprintf(f, "%*s%s:", 2 * d, "", last ? last + 1 : k->path);
+        put_value(f, c, k, 2 * d);
+        fputc('\n', f);
+        prev = k->path;
+    }
+    BL_RETURN_IF(ferror(f), BL_ERR_IO, "writing the config failed");
+    return BL_OK;
+}
+
+static bool str_eq(const char *a, const char *b) { return a == b || (a && b && !strcmp(a, b)); }
+
+bool bl_config_equal(const bl_config *a, const bl_config *b) {
+    if (!a || !b) return a == b;
+    size_t nk;
+    const bl_config_key *keys = bl_config_keys(&nk);
+    for (size_t i = 0; i < nk; i++) {
+        const bl_config_key *k = &keys[i];
+        if (k->flags & BL_CK_ITEM) continue;
+        const void *pa = cfield(a, k->off), *pb = cfield(b, k->off);
+        switch (k->type) {
+        case BL_CK_INT:
+        case BL_CK_ENUM:
+            if (*(const int *)pa != *(const int *)pb) return false;
+            break;
+        case BL_CK_DOUBLE:
+            if (memcmp(pa, pb, sizeof(double)) && *(const double *)pa != *(const double *)pb) return false;
+            break;
+        case BL_CK_BOOL:
+            if (*(const bool *)pa != *(const bool *)pb) return false;
+            break;
+        case BL_CK_STRING:
+            if (!str_eq(*(const char *const *)pa, *(const char *const *)pb)) return false;
+            break;
+        case BL_CK_STRLIST: {
+            size_t n = *(const size_t *)cfield(a, k->count_off);
+            if (n != *(const size_t *)cfield(b, k->count_off)) return false;
+            for (size_t j = 0; j < n; j++)
+                if (!str_eq((*(char *const *const *)pa)[j], (*(char *const *const *)pb)[j])) return false;
+            break;
+        }
+        case BL_CK_SOURCES:
+            if (a->n_sources != b->n_sources) return false;
+            for (size_t j = 0; j < a->n_sources; j++) {
+                const bl_source_cfg *x = &a->sources[j], *y = &b->sources[j];
+                if (!str_eq(x->path, y->path) || !str_eq(x->time_pattern, y->time_pattern) ||
+                    !str_eq(x->start, y->start) || !str_eq(x->end, y->end))
+                    return false;
+            }
+            break;
+        }
+    }
+    return true;
+}
