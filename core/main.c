@@ -19,6 +19,7 @@ static const bl_command k_commands[] = {
     {"synth", bl_cmd_synth, "write synthetic hydrophone-like audio with a ground-truth CSV"},
     {"features", bl_cmd_features, "compute the front end's (log-)mel features of a file into .npy"},
     {"config", bl_cmd_config, "check a config file and print it resolved (`config check FILE`)"},
+    {"model", bl_cmd_model, "inspect an ONNX model (`model info MODEL`)"},
 };
 
 static void print_help(FILE *f) {
