@@ -30,6 +30,11 @@
 
 #include "error.h"
 
+/* C linkage when included from C++ (nvcc compiles the kernels as CUDA C++). */
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef enum { BL_PAD_CONSTANT = 0, BL_PAD_REFLECT = 1 } bl_pad_mode;
 typedef enum { BL_MEL_SLANEY = 0, BL_MEL_HTK = 1 } bl_mel_scale;
 typedef enum { BL_MELNORM_NONE = 0, BL_MELNORM_SLANEY = 1 } bl_mel_norm;
@@ -87,21 +92,34 @@ const float *bl_frontend_mel_matrix(const bl_frontend *fe);
 const float *bl_frontend_window(const bl_frontend *fe);
 
 /* Number of frames produced for `n_samples` samples in total (torch.stft's count:
- * center ? 1 + n/hop : (n >= n_fft ? 1 + (n-n_fft)/hop : 0)). */
+ * center ? 1 + n/hop : (n >= n_fft ? 1 + (n-n_fft)/hop : 0)), except that an empty input
+ * gives 0 frames (torch.stft rejects it). */
 size_t bl_frontend_frame_count(const bl_frontend *fe, size_t n_samples);
 
-/* One stream per channel. threads: workers for the frames of one block (1 = caller only). */
+/* One stream per channel. threads: workers for the frames of one block (1 = caller only;
+ * the caller is one of them). Output bytes do not depend on `threads`. */
 bl_status bl_fe_stream_create(const bl_frontend *fe, int threads, bl_fe_stream **out);
 void bl_fe_stream_destroy(bl_fe_stream *st);
 
 /* Feed n samples. Complete frames are appended to `out` as [frame][n_mels] float32
  * (time-major); at most `cap_frames` frames are written, and *n_out tells how many.
- * Use bl_fe_stream_max_frames(st, n) to size `out`. */
+ * Use bl_fe_stream_max_frames(st, n) to size `out`. Frames that did not fit stay pending
+ * (their samples are kept) and come out first on the next push or finish.
+ * Memory: the stream holds about n_fft + 512*hop samples, plus whatever a too-small
+ * cap_frames forces it to keep. */
 bl_status bl_fe_stream_push(bl_fe_stream *st, const float *samples, size_t n, float *out,
                             size_t cap_frames, size_t *n_out);
-/* Signal the end of input: emits the frames that need the right padding (center=true). */
+/* Signal the end of input: emits the frames that need the right padding (center=true).
+ * May be called again (with more room) to drain frames a small cap_frames held back; a
+ * push after finish is BL_ERR_INVALID_ARG. With center=true and pad_mode reflect, an input
+ * of 1..n_fft/2 samples cannot be padded: BL_ERR_RANGE with a message saying so, as
+ * torch.stft raises (use pad_mode constant for such short inputs). */
 bl_status bl_fe_stream_finish(bl_fe_stream *st, float *out, size_t cap_frames, size_t *n_out);
 /* Upper bound of frames the next push of n samples (or finish, n = 0) can emit. */
 size_t bl_fe_stream_max_frames(const bl_fe_stream *st, size_t n);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* BL_FRONTEND_H */
