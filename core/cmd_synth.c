@@ -10,6 +10,7 @@
 #include <string.h> /* option matching */
 
 #include "commands.h" /* bl_cmd_synth, bl_cli_error */
+#include "log.h"      /* bl_log_get_level: -q silences the summary */
 #include "synth.h"    /* bl_synth_params, bl_synth_write */
 
 static void bl_synth_help(FILE *f) {
@@ -228,7 +229,8 @@ int bl_cmd_synth(int argc, char **argv) {
     long calls = 0;
     s = bl_synth_write(&p, out, truth, &calls);
     if (s != BL_OK) return bl_cli_error(s, "synth");
-    printf("baleen synth: wrote %.1f s, %d channel%s, %d Hz, %ld call%s to %s (truth: %s)\n", p.seconds, p.channels,
+    if (bl_log_get_level() >= BL_LOG_INFO) /* -q silences the summary */
+        printf("baleen synth: wrote %.1f s, %d channel%s, %d Hz, %ld call%s to %s (truth: %s)\n", p.seconds, p.channels,
            p.channels == 1 ? "" : "s", p.sample_rate, calls, calls == 1 ? "" : "s", out, truth);
     return BL_EXIT_OK;
 }

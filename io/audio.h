@@ -23,19 +23,48 @@
 typedef struct {
     int sample_rate;       /* Hz */
     int channels;          /* >= 1 */
-    int64_t frames;        /* sample frames per channel; -1 when unknown */
+    int64_t frames;        /* sample frames per channel; -1 when unknown (an Ogg stream cut
+                              before its last page); for MP3 an estimate from the header */
     char format[64];       /* e.g. "WAV PCM_24", "FLAC PCM_16", "OGG VORBIS" */
 } bl_audio_info;
 
 typedef struct bl_audio_reader bl_audio_reader;
 
-/* Open `path` for reading. Fails with BL_ERR_NOT_FOUND / BL_ERR_IO (cannot open),
- * BL_ERR_DECODE (not audio, corrupt header, zero channels, zero frames). */
+/* Open `path` for reading. Fails with BL_ERR_NOT_FOUND / BL_ERR_IO (cannot open, not a
+ * regular file), BL_ERR_DECODE (not audio, corrupt header, zero channels, zero frames).
+ * Accepted containers: WAV/WAVEX/RF64/W64, AIFF, CAF, FLAC, OGG (Vorbis, Opus), MPEG audio
+ * (MP3, as far as the installed libsndfile decodes it); anything else is "not a recognised
+ * audio file", so libsndfile's rarely used parsers never see outside data. */
 bl_status bl_audio_open(const char *path, bl_audio_reader **out);
+
+/* Open an audio file held in memory. `data` is borrowed, not copied: it must stay valid
+ * until bl_audio_close(). `name` (may be NULL) is what error messages call the file. */
+bl_status bl_audio_open_memory(const void *data, size_t size, const char *name,
+                               bl_audio_reader **out);
+
+/* A random-access byte source, for decoding data that is neither a local file nor in
+ * memory (HTTP byte ranges, object stores). libsndfile reads it through its virtual I/O. */
+typedef struct {
+    int64_t size;   /* total bytes, known before opening (e.g. from Content-Length) */
+    /* Copy `n` bytes at byte offset `off` into `buf` (the reader keeps off + n <= size);
+     * *got < n only when the data ends early. Returns BL_OK, or an error status after bl_error_set() (the reader then
+     * fails with that status and message). Called only from the thread using the reader. */
+    bl_status (*read_at)(void *user, int64_t off, void *buf, size_t n, size_t *got);
+    void (*close)(void *user);  /* optional: called once by bl_audio_close() or a failed open */
+    void *user;
+} bl_audio_source;
+/* Open an audio file from a byte source. On success the reader owns the source (its close
+ * is called by bl_audio_close()); on failure the source's close has already been called. */
+bl_status bl_audio_open_source(const bl_audio_source *src, const char *name,
+                               bl_audio_reader **out);
 void bl_audio_close(bl_audio_reader *r);
 const bl_audio_info *bl_audio_get_info(const bl_audio_reader *r);
 const char *bl_audio_path(const bl_audio_reader *r);
-/* Seek to sample frame `frame` (per channel). */
+/* Seek to sample frame `frame` (per channel), 0 <= frame <= frames (seeking to the end
+ * is allowed and reads nothing). Past the end: BL_ERR_RANGE. Sample-exact: reading after
+ * a seek gives the same samples as reading through from the start. For WAV/AIFF/FLAC this
+ * is libsndfile's seek; Ogg and MP3 (whose libsndfile seek is approximate) decode from the
+ * current position, or from the start when seeking backwards, so seeking costs O(frame). */
 bl_status bl_audio_seek(bl_audio_reader *r, int64_t frame);
 /* Read up to `max_frames` interleaved frames as float in [-1, 1]. *got = 0 at the end.
  * A file that ends before its header says (truncated) reads to where data stops, then
@@ -43,13 +72,24 @@ bl_status bl_audio_seek(bl_audio_reader *r, int64_t frame);
 bl_status bl_audio_read(bl_audio_reader *r, float *interleaved, size_t max_frames, size_t *got);
 
 typedef struct bl_resampler bl_resampler;
-/* High-quality (SOXR_HQ) streaming resampler for `channels` interleaved channels. */
+/* Largest upsampling factor out_rate / in_rate accepted (downsampling is not limited). */
+#define BL_RESAMPLE_MAX_UP 256
+/* High-quality (SOXR_HQ) streaming resampler for `channels` interleaved channels.
+ * Output is aligned with the input (soxr removes its filter delay), its length is
+ * round(in_frames * out_rate / in_rate) once flushed, and it does not depend on how the
+ * input is split into calls: the same samples, bit for bit, for any chunking.
+ * BL_ERR_INVALID_ARG for rates <= 0 or channels < 1; BL_ERR_RESAMPLE when upsampling by more
+ * than BL_RESAMPLE_MAX_UP (an implausible file rate) or when soxr refuses. */
 bl_status bl_resampler_create(double in_rate, double out_rate, int channels, bl_resampler **out);
 void bl_resampler_destroy(bl_resampler *rs);
 /* Upper bound on output frames for `in_frames` input frames (for sizing buffers). */
 size_t bl_resampler_max_out(const bl_resampler *rs, size_t in_frames);
 /* Push in_frames (may be 0 with in == NULL to flush at the end: `last` = 1).
- * Writes at most out_cap frames; *out_frames tells how many. */
+ * Writes at most out_cap frames; *out_frames tells how many. All input is always taken:
+ * output that did not fit in out_cap stays queued and comes out on the next calls (call
+ * again with in_frames = 0 to drain; with `last` = 1, until *out_frames = 0). Sizing
+ * out_cap with bl_resampler_max_out(in_frames) avoids the queueing. No input may follow
+ * a call with `last` = 1 (BL_ERR_INVALID_ARG). */
 bl_status bl_resampler_process(bl_resampler *rs, const float *in, size_t in_frames, int last,
                                float *out, size_t out_cap, size_t *out_frames);
 
@@ -61,9 +101,18 @@ typedef struct {
     size_t block_frames;   /* frames per channel per block at the target rate (0 = 65536) */
 } bl_audio_stream_opts;
 
-/* Open a stream. Memory is O(block_frames * channels) whatever the file length. */
+/* Open a stream. Memory is O(block_frames * channels) whatever the file length.
+ * `opts` may be NULL (defaults). The window starts at input frame floor(start_s * file
+ * rate) and holds round(duration_s * output rate) output frames (fewer when the file ends
+ * first); a start past the end of the file is BL_ERR_RANGE. Every block but the last has
+ * exactly block_frames frames, and the concatenated output does not depend on
+ * block_frames (bit for bit, with or without resampling). */
 bl_status bl_audio_stream_open(const char *path, const bl_audio_stream_opts *opts,
                                bl_audio_stream **out);
+/* The same over an already open reader (memory, byte source), which the stream takes
+ * over: it is closed by bl_audio_stream_close(), or before returning when opening fails. */
+bl_status bl_audio_stream_open_reader(bl_audio_reader *r, const bl_audio_stream_opts *opts,
+                                      bl_audio_stream **out);
 void bl_audio_stream_close(bl_audio_stream *s);
 const bl_audio_info *bl_audio_stream_info(const bl_audio_stream *s); /* of the file */
 int bl_audio_stream_rate(const bl_audio_stream *s);                  /* output rate */
