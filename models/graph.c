@@ -25,7 +25,7 @@ bl_status bl_graph_create(bl_graph **out) {
     return BL_OK;
 }
 
-static void free_attrs(bl_attr *a, int n) {
+void bl_attrs_free(bl_attr *a, int n) {
     for (int i = 0; i < n; i++) {
         free(a[i].name);
         free(a[i].s);
@@ -39,7 +39,7 @@ static void free_node(bl_node *nd) {
     free(nd->name);
     free(nd->inputs);
     free(nd->outputs);
-    free_attrs(nd->attrs, nd->n_attrs);
+    bl_attrs_free(nd->attrs, nd->n_attrs);
     free(nd->fused_name);
 }
 
@@ -156,7 +156,7 @@ bl_status bl_graph_add_node(bl_graph *g, const char *name, bl_op op, const int *
         int cap = g->cap_nodes ? g->cap_nodes * 2 : 64;
         bl_node *nd = realloc(g->nodes, (size_t)cap * sizeof *nd);
         if (!nd) {
-            free_attrs(attrs, n_attrs);
+            bl_attrs_free(attrs, n_attrs);
             return BL_ERROR(BL_ERR_NOMEM, "out of memory adding node '%s'", name);
         }
         g->nodes = nd;

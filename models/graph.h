@@ -135,6 +135,8 @@ struct bl_graph {
 bl_status bl_graph_create(bl_graph **out);
 /* Free a graph and everything it owns; NULL is fine. */
 void bl_graph_free(bl_graph *g);
+/* Free an array of n attributes and the strings/arrays each owns; NULL is fine. */
+void bl_attrs_free(bl_attr *a, int n);
 /* Add a tensor named `name` (copied); *index receives its index. Fails with BL_ERR_MODEL
  * when the name is already used ("duplicate tensor name"). `data`, when not NULL, is taken
  * over by the graph (must come from malloc) and marks the tensor constant. */

@@ -321,16 +321,6 @@ static bl_status convert_attr(const Onnx__AttributeProto *ap, bl_op op, const ch
     return BL_OK;
 }
 
-static void free_attr_array(bl_attr *a, int n) {
-    for (int i = 0; i < n; i++) {
-        free(a[i].name);
-        free(a[i].s);
-        free(a[i].floats);
-        free(a[i].ints);
-    }
-    free(a);
-}
-
 /* A Constant node becomes its output tensor's data: it is not an executable op. */
 static bl_status constant_to_tensor(const load_ctx *cx, bl_graph *g, const Onnx__NodeProto *np, const char *node) {
     BL_RETURN_IF(np->n_attribute != 1, BL_ERR_MODEL, "Constant node '%s' must have exactly one value attribute", node);
@@ -490,7 +480,7 @@ static bl_status build_graph(const load_ctx *cx, const Onnx__ModelProto *m, bl_g
                 if (!strcmp(attrs[b].name, attrs[a].name))
                     st = BL_ERROR(BL_ERR_MODEL, "node '%s': attribute '%s' appears twice", nname, attrs[a].name);
             if (st != BL_OK) {
-                free_attr_array(attrs, (int)a + 1);
+                bl_attrs_free(attrs, (int)a + 1);
                 return st;
             }
         }
@@ -498,7 +488,7 @@ static bl_status build_graph(const load_ctx *cx, const Onnx__ModelProto *m, bl_g
             bool have = false;
             for (size_t a = 0; a < np->n_attribute; a++) have |= !strcmp(attrs[a].name, as->name);
             if (as->required && !have) {
-                free_attr_array(attrs, (int)np->n_attribute);
+                bl_attrs_free(attrs, (int)np->n_attribute);
                 return BL_ERROR(BL_ERR_MODEL, "node '%s' (%s) lacks its required attribute '%s'", nname,
                                 bl_op_name(op), as->name);
             }
