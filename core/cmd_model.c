@@ -3,7 +3,8 @@
  * Loads the model through models/onnx_load.h (parse, validate, prepare), then prints its
  * inputs and outputs with shapes (N = the batch), op counts before and after the passes,
  * the parameter count, FLOPs and activation memory per input item (models/graph.h,
- * bl_graph_stats). `model run` arrives with the CPU executor.
+ * bl_graph_stats); `baleen model run MODEL --input IN.npy --output OUT.npy`: runs the model on
+ * a float32 .npy batch with an executor (models/exec.h) and writes its first output.
  * Threading: single-threaded CLI code.
  */
 #include <inttypes.h> /* PRId64 */
@@ -11,12 +12,17 @@
 #include <string.h>
 
 #include "commands.h"          /* bl_cmd_model, bl_cli_error */
+#include "io/npy.h"            /* bl_npy_read_f32, bl_npy_write_f32 */
+#include "models/exec.h"       /* bl_exec_create, bl_exec_run */
 #include "models/onnx_load.h"  /* bl_model_load, bl_graph_stats_compute */
+
+#include <stdlib.h> /* strtol, malloc */
+#include <time.h>   /* clock_gettime for the run time */
 
 static void print_help(FILE *f) {
     fprintf(f,
             "usage: baleen model info MODEL [--no-passes]\n"
-            "       baleen model run MODEL --input IN.npy --output OUT.npy   (not yet available)\n\n"
+            "       baleen model run MODEL --input IN.npy --output OUT.npy [--backend cpu] [--threads N]\n\n"
             "MODEL is an .onnx file or a model folder holding model.onnx (and model.yaml).\n\n"
             "info prints the inputs and outputs with their shapes (N is the batch size), the op\n"
             "counts as loaded and after baleen's passes (constant folding of shape chains,\n"
@@ -24,13 +30,20 @@ static void print_help(FILE *f) {
             "count, FLOPs per input item (2 x multiply-adds of Conv, ConvTranspose, Gemm and\n"
             "MatMul) and activation memory per input item (sum of all intermediate tensors, and\n"
             "the peak when each tensor is freed after its last use).\n\n"
+            "run feeds IN.npy (float32, shape [B, ...] matching the model's first input; B is the\n"
+            "batch when the input's first dimension is dynamic) through the model and writes its\n"
+            "first output as float32 to OUT.npy; it prints the output shape, the run time and the\n"
+            "executor's planned peak activation memory.\n\n"
             "options:\n"
+            "  --backend B  executor backend for run: cpu (default)\n"
+            "  --threads N  threads for run (0 = all cores, the default)\n"
             "  --no-passes  skip BatchNormalization folding and activation fusion (constant\n"
             "               folding of shape chains always runs: shapes depend on it)\n"
             "  -h, --help   this help\n\n"
             "example:\n"
             "  baleen model info models/zoo/whalecall-small\n"
-            "  baleen model info resnet18.onnx --no-passes\n");
+            "  baleen model info resnet18.onnx --no-passes\n"
+            "  baleen model run models/zoo/whalecall-small --input windows.npy --output scores.npy --threads 4\n");
 }
 
 static void human(int64_t v, char *buf, size_t cap) {
@@ -93,17 +106,160 @@ static int model_info(const char *model, bool passes) {
     return BL_EXIT_OK;
 }
 
+static double now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static int model_run(const char *model, const char *in_path, const char *out_path, const char *backend, int threads) {
+    const bl_exec_backend *be = bl_exec_backend_find(backend);
+    if (!be) {
+        fprintf(stderr, "baleen: error: model run: unknown backend '%s' (available: cpu)\n", backend);
+        return BL_EXIT_USAGE;
+    }
+    bl_graph *g = NULL;
+    bl_exec *ex = NULL;
+    float *x = NULL, *y = NULL;
+    int rc = BL_EXIT_OK;
+    bl_status s = bl_model_load(model, NULL, &g);
+    if (s != BL_OK) return bl_cli_error(s, "model run");
+    size_t shape[BL_NPY_MAX_DIMS];
+    int ndim = 0;
+    s = bl_npy_read_f32(in_path, &x, shape, &ndim);
+    if (s != BL_OK) {
+        rc = bl_cli_error(s, "model run: reading the input");
+        goto out;
+    }
+    if (g->n_inputs != 1) {
+        fprintf(stderr, "baleen: error: model run: the model has %d inputs; model run feeds exactly one\n", g->n_inputs);
+        rc = BL_EXIT_USAGE;
+        goto out;
+    }
+    const bl_tensor *ti = &g->tensors[g->inputs[0]];
+    const bl_tensor *to = &g->tensors[g->outputs[0]];
+    if (ti->dtype != BL_DT_FLOAT || to->dtype != BL_DT_FLOAT) {
+        fprintf(stderr, "baleen: error: model run: the model's first input and output must be float32\n");
+        rc = BL_EXIT_USAGE;
+        goto out;
+    }
+    bool dyn = ti->rank > 0 && ti->dims[0] < 0;
+    int64_t batch = dyn && ndim > 0 ? (int64_t)shape[0] : 1;
+    bool match = ndim == ti->rank && batch >= 1;
+    for (int i = 0; match && i < ndim; i++) match = (int64_t)shape[i] == bl_dim_at(ti->dims[i], batch);
+    if (!match) {
+        char want[128];
+        fprintf(stderr, "baleen: error: model run: %s has shape [", in_path);
+        for (int i = 0; i < ndim; i++) fprintf(stderr, "%s%zu", i ? ", " : "", shape[i]);
+        fprintf(stderr, "], the model's input '%s' expects %s (N = any batch)\n", ti->name,
+                bl_tensor_shape_str(ti, want, sizeof want));
+        rc = BL_EXIT_USAGE;
+        goto out;
+    }
+    bl_exec_opts o = bl_exec_opts_default();
+    o.max_batch = batch;
+    o.threads = threads;
+    if ((s = bl_exec_create(be, g, &o, &ex)) != BL_OK) {
+        rc = bl_cli_error(s, "model run");
+        goto out;
+    }
+    int64_t n_out = bl_tensor_numel(to, batch);
+    y = malloc((size_t)(n_out > 0 ? n_out : 1) * sizeof *y);
+    if (!y) {
+        rc = bl_cli_error(BL_ERR_NOMEM, "model run");
+        goto out;
+    }
+    void **outs = calloc((size_t)g->n_outputs, sizeof *outs);
+    float **extra = calloc((size_t)g->n_outputs, sizeof *extra);
+    bool ok = outs && extra;
+    for (int k = 0; ok && k < g->n_outputs; k++) {
+        const bl_tensor *t = &g->tensors[g->outputs[k]];
+        if (k == 0) outs[k] = y;
+        else ok = (outs[k] = extra[k] = malloc((size_t)bl_tensor_numel(t, batch) * bl_dtype_size(t->dtype) + 8)) != NULL;
+    }
+    double t0 = now_s();
+    if (ok) s = bl_exec_run(ex, batch, (const void *const *)&x, outs);
+    else s = BL_ERROR(BL_ERR_NOMEM, "out of memory for the outputs");
+    double dt = now_s() - t0;
+    for (int k = 0; extra && k < g->n_outputs; k++) free(extra[k]);
+    free(extra), free(outs);
+    if (s != BL_OK) {
+        rc = bl_cli_error(s, "model run");
+        goto out;
+    }
+    size_t oshape[BL_MAX_RANK];
+    for (int i = 0; i < to->rank; i++) oshape[i] = (size_t)bl_dim_at(to->dims[i], batch);
+    if ((s = bl_npy_write_f32(out_path, y, oshape, to->rank)) != BL_OK) {
+        rc = bl_cli_error(s, "model run: writing the output");
+        goto out;
+    }
+    bl_exec_stats st;
+    bl_exec_get_stats(ex, &st);
+    char a[32], b[32], c[32];
+    human_bytes(st.arena_bytes, a, sizeof a);
+    human_bytes(st.workspace_bytes, b, sizeof b);
+    human_bytes(st.packed_weight_bytes, c, sizeof c);
+    printf("output:  %s [", to->name);
+    for (int i = 0; i < to->rank; i++) printf("%s%zu", i ? ", " : "", oshape[i]);
+    printf("] -> %s\n", out_path);
+    printf("backend: %s, batch %" PRId64 ", %d steps\n", be->name, batch, st.n_steps);
+    printf("time:    %.3f ms (%.3f ms per item, first run: includes one-time warm-up)\n", dt * 1e3, dt * 1e3 / (double)batch);
+    printf("memory:  %s peak activations (planned, batch %" PRId64 "), %s workspace, %s packed weights\n", a, batch, b, c);
+out:
+    free(x);
+    free(y);
+    bl_exec_free(ex);
+    bl_graph_free(g);
+    return rc;
+}
+
+static int cmd_run(int argc, char **argv) {
+    const char *model = NULL, *in = NULL, *out = NULL, *backend = "cpu";
+    int threads = 0;
+    for (int i = 2; i < argc; i++) {
+        const char *a = argv[i];
+        bool has_val = i + 1 < argc;
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+            print_help(stdout);
+            return BL_EXIT_OK;
+        } else if ((!strcmp(a, "--input") || !strcmp(a, "-i")) && has_val) {
+            in = argv[++i];
+        } else if ((!strcmp(a, "--output") || !strcmp(a, "-o")) && has_val) {
+            out = argv[++i];
+        } else if (!strcmp(a, "--backend") && has_val) {
+            backend = argv[++i];
+        } else if (!strcmp(a, "--threads") && has_val) {
+            char *end;
+            long v = strtol(argv[++i], &end, 10);
+            if (*end || v < 0 || v > 4096) {
+                fprintf(stderr, "baleen: error: model run: --threads wants a count 0..4096 (0 = all cores), got '%s'\n", argv[i]);
+                return BL_EXIT_USAGE;
+            }
+            threads = (int)v;
+        } else if (a[0] == '-') {
+            fprintf(stderr, "baleen: error: model run: unknown option or missing value '%s' (see baleen model --help)\n", a);
+            return BL_EXIT_USAGE;
+        } else if (model) {
+            fprintf(stderr, "baleen: error: model run: give one MODEL (got '%s' and '%s')\n", model, a);
+            return BL_EXIT_USAGE;
+        } else {
+            model = a;
+        }
+    }
+    if (!model || !in || !out) {
+        fprintf(stderr, "baleen: error: model run: MODEL, --input IN.npy and --output OUT.npy are required (see baleen model --help)\n");
+        return BL_EXIT_USAGE;
+    }
+    return model_run(model, in, out, backend, threads);
+}
+
 int bl_cmd_model(int argc, char **argv) {
     if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
         print_help(argc < 2 ? stderr : stdout);
         return argc < 2 ? BL_EXIT_USAGE : BL_EXIT_OK;
     }
     const char *sub = argv[1];
-    if (!strcmp(sub, "run")) {
-        fprintf(stderr, "baleen: error: model run: not yet available (the CPU executor is not built yet); "
-                        "use `baleen model info MODEL` to check a model\n");
-        return BL_EXIT_FATAL;
-    }
+    if (!strcmp(sub, "run")) return cmd_run(argc, argv);
     if (strcmp(sub, "info") != 0) {
         fprintf(stderr, "baleen: error: model: unknown subcommand '%s' (info, run; see baleen model --help)\n", sub);
         return BL_EXIT_USAGE;

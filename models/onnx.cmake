@@ -34,3 +34,15 @@ target_sources(baleen_lib PRIVATE ${BL_ONNX_GEN_DIR}/onnx.pb-c.c ${BL_ONNX_GEN_D
 # Generated code is not ours to keep warning-free under -Wall -Wextra -Werror.
 set_source_files_properties(${BL_ONNX_GEN_DIR}/onnx.pb-c.c PROPERTIES GENERATED TRUE COMPILE_OPTIONS "-w")
 target_link_libraries(baleen_lib PUBLIC PkgConfig::PROTOBUF_C)
+
+# The CPU executor (models/exec_cpu.c, cpu_*.c): oneDNN's C API (Debian libdnnl-dev), and
+# OpenMP because Debian builds oneDNN on the OpenMP runtime: the executor sets the calling
+# thread's OpenMP thread count and parallelises its plain-C kernels with the same team.
+find_path(BL_DNNL_INCLUDE dnnl.h DOC "oneDNN headers (Debian: apt install libdnnl-dev)")
+find_library(BL_DNNL_LIB NAMES dnnl DOC "oneDNN library (Debian: apt install libdnnl-dev)")
+if(NOT BL_DNNL_INCLUDE OR NOT BL_DNNL_LIB)
+  message(FATAL_ERROR "oneDNN not found: install libdnnl-dev (scripts/install-deps.sh)")
+endif()
+find_package(OpenMP REQUIRED COMPONENTS C)
+target_include_directories(baleen_lib PUBLIC ${BL_DNNL_INCLUDE})
+target_link_libraries(baleen_lib PUBLIC ${BL_DNNL_LIB} OpenMP::OpenMP_C)

@@ -17,6 +17,7 @@ import os
 
 import onnx
 import onnx.numpy_helper
+import numpy as np
 import torch
 import torch.nn as nn
 
@@ -154,6 +155,15 @@ def export(name, model, shape, out_dir=HERE, external=False, opset=OPSET):
         f.write("key,value\n")
         for k, v in rows:
             f.write(f"{k},{v}\n")
+    # Reference batch for the executor tests (tests/unit/test_exec.c): 5 items from a private
+    # generator (the global RNG, and so the exported weights, are untouched) and PyTorch's
+    # eval-mode output for them, as float32 .npy.
+    xr = torch.randn(5, *shape[1:], generator=torch.Generator().manual_seed(7))
+    with torch.no_grad():
+        yr = model(xr)
+    base = path[:-len(".onnx")] if not external else os.path.join(out_dir, "model")
+    np.save(base + ".ref_in.npy", xr.numpy().astype(np.float32))
+    np.save(base + ".ref_out.npy", yr.numpy().astype(np.float32))
     print(name, params, dict(op_counts(m)))
 
 

@@ -1,0 +1,247 @@
+/* exec_cpu.c — the CPU backend of models/exec.h: oneDNN for convolution and pooling
+ * (cpu_conv.c), dnnl_sgemm for Gemm/MatMul (cpu_reduce.c), plain C with OpenMP for the rest.
+ *
+ * Defines bl_exec_backend_cpu() and the backend slots: supports_op (asks each op family),
+ * create (engine + stream, buffer plan, one step per node with its primitives and packed
+ * weights built once), run (binds tensor pointers for the batch, runs the steps in order,
+ * copies graph outputs out), destroy, get_stats, set_threads.
+ *
+ * Threads: Debian's libdnnl uses OpenMP (ldd shows libgomp), so the thread count is the
+ * calling thread's OpenMP setting: run() calls omp_set_num_threads(threads) first, which
+ * affects only parallel regions started from that thread (no process-wide state).
+ * Owns: the arena, the workspace, every step and its primitives.
+ */
+#include <math.h>   /* expf, tanhf for fused activations */
+#include <omp.h>    /* omp_set_num_threads, omp_get_num_procs */
+#include <stdio.h>  /* snprintf */
+#include <stdlib.h> /* calloc, free, aligned_alloc */
+#include <string.h> /* memcpy */
+
+#include "models/cpu_exec.h" /* bl_cpu_exec, step builders */
+
+static void *aligned_bytes(size_t bytes) {
+    size_t b = (bytes + 63) / 64 * 64;
+    return aligned_alloc(64, b ? b : 64);
+}
+
+int bl_cpu_dims(const bl_cpu_exec *ex, int t, int64_t n, int64_t *d) {
+    const bl_tensor *tt = &ex->g->tensors[t];
+    for (int i = 0; i < tt->rank; i++) d[i] = bl_dim_at(tt->dims[i], n);
+    return tt->rank;
+}
+
+void *bl_cpu_workspace(bl_cpu_exec *ex, size_t bytes) {
+    if (bytes <= ex->ws_bytes) return ex->ws;
+    free(ex->ws);
+    ex->ws = aligned_bytes(bytes);
+    ex->ws_bytes = ex->ws ? bytes : 0;
+    return ex->ws;
+}
+
+void bl_cpu_apply_act(bl_op act, float alpha, float beta, float *x, int64_t count) {
+    switch (act) {
+    case BL_OP_NONE: return;
+    case BL_OP_RELU:
+#pragma omp parallel for if (count > 65536)
+        for (int64_t i = 0; i < count; i++) x[i] = x[i] > 0.f ? x[i] : 0.f;
+        return;
+    case BL_OP_LEAKY_RELU:
+#pragma omp parallel for if (count > 65536)
+        for (int64_t i = 0; i < count; i++) x[i] = x[i] >= 0.f ? x[i] : alpha * x[i];
+        return;
+    case BL_OP_CLIP:
+#pragma omp parallel for if (count > 65536)
+        for (int64_t i = 0; i < count; i++) x[i] = x[i] < alpha ? alpha : (x[i] > beta ? beta : x[i]);
+        return;
+    case BL_OP_SIGMOID:
+#pragma omp parallel for if (count > 16384)
+        for (int64_t i = 0; i < count; i++) x[i] = 1.f / (1.f + expf(-x[i]));
+        return;
+    case BL_OP_HARD_SIGMOID:
+#pragma omp parallel for if (count > 65536)
+        for (int64_t i = 0; i < count; i++) x[i] = fmaxf(0.f, fminf(1.f, alpha * x[i] + beta));
+        return;
+    case BL_OP_HARD_SWISH:
+#pragma omp parallel for if (count > 65536)
+        for (int64_t i = 0; i < count; i++) x[i] = x[i] * fmaxf(0.f, fminf(1.f, x[i] / 6.f + 0.5f));
+        return;
+    case BL_OP_ELU:
+#pragma omp parallel for if (count > 16384)
+        for (int64_t i = 0; i < count; i++) x[i] = x[i] >= 0.f ? x[i] : alpha * (expf(x[i]) - 1.f);
+        return;
+    case BL_OP_TANH:
+#pragma omp parallel for if (count > 16384)
+        for (int64_t i = 0; i < count; i++) x[i] = tanhf(x[i]);
+        return;
+    default: return;
+    }
+}
+
+/* ---- backend slots ---------------------------------------------------------------- */
+
+static bool cpu_supports_op(const bl_graph *g, int ni, char *why, size_t cap) {
+    const bl_node *nd = &g->nodes[ni];
+    const char *r = NULL;
+    switch (nd->op) {
+    case BL_OP_CONV: case BL_OP_CONV_TRANSPOSE: case BL_OP_MAX_POOL: case BL_OP_AVERAGE_POOL:
+        r = bl_cpu_check_conv(g, nd);
+        break;
+    case BL_OP_RESHAPE: case BL_OP_FLATTEN: case BL_OP_SQUEEZE: case BL_OP_UNSQUEEZE: case BL_OP_IDENTITY:
+    case BL_OP_DROPOUT: case BL_OP_TRANSPOSE: case BL_OP_CONCAT: case BL_OP_SPLIT: case BL_OP_SLICE:
+    case BL_OP_GATHER: case BL_OP_PAD: case BL_OP_CAST: case BL_OP_RESIZE: case BL_OP_SHAPE: case BL_OP_CONSTANT:
+        r = bl_cpu_check_shape(g, nd);
+        break;
+    case BL_OP_GLOBAL_AVERAGE_POOL: case BL_OP_GLOBAL_MAX_POOL: case BL_OP_REDUCE_MEAN: case BL_OP_REDUCE_MAX:
+    case BL_OP_REDUCE_SUM: case BL_OP_REDUCE_L2: case BL_OP_GEMM: case BL_OP_MATMUL: case BL_OP_SOFTMAX:
+    case BL_OP_LOG_SOFTMAX: case BL_OP_INSTANCE_NORM: case BL_OP_LAYER_NORM: case BL_OP_BATCH_NORM:
+        r = bl_cpu_check_reduce(g, nd);
+        break;
+    default:
+        r = bl_cpu_check_eltwise(g, nd);
+        break;
+    }
+    if (!r) return true;
+    snprintf(why, cap, "%s", r);
+    return false;
+}
+
+static void cpu_destroy(void *impl) {
+    bl_cpu_exec *ex = impl;
+    if (!ex) return;
+    for (int i = 0; i < ex->n_steps; i++) {
+        bl_cpu_step *st = &ex->steps[i];
+        if (st->destroy) st->destroy(st);
+        else free(st->priv);
+    }
+    free(ex->steps);
+    bl_memplan_free(&ex->plan);
+    free(ex->arena);
+    free(ex->ptr);
+    free(ex->ws);
+    if (ex->stream) dnnl_stream_destroy(ex->stream);
+    if (ex->engine) dnnl_engine_destroy(ex->engine);
+    free(ex);
+}
+
+static int resolve_threads(int t) {
+    if (t > 0) return t;
+    int p = omp_get_num_procs();
+    return p > 0 ? p : 1;
+}
+
+static bl_status cpu_create(const bl_graph *g, const bl_exec_opts *opts, void **impl) {
+    *impl = NULL;
+    bl_cpu_exec *ex = calloc(1, sizeof *ex);
+    BL_CHECK_ALLOC(ex);
+    ex->g = g;
+    ex->opts = *opts;
+    ex->threads = resolve_threads(opts->threads);
+    bl_status s = BL_OK;
+    if (dnnl_engine_create(&ex->engine, dnnl_cpu, 0) != dnnl_success ||
+        dnnl_stream_create(&ex->stream, ex->engine, dnnl_stream_default_flags) != dnnl_success) {
+        s = BL_ERROR(BL_ERR_INTERNAL, "oneDNN: cannot create the CPU engine/stream");
+        goto fail;
+    }
+    if ((s = bl_memplan_build(g, opts->max_batch, opts->no_reuse, &ex->plan)) != BL_OK) goto fail;
+    ex->arena = aligned_bytes((size_t)ex->plan.arena_bytes);
+    ex->ptr = calloc((size_t)(g->n_tensors ? g->n_tensors : 1), sizeof *ex->ptr);
+    ex->steps = calloc((size_t)(g->n_nodes ? g->n_nodes : 1), sizeof *ex->steps);
+    if (!ex->arena || !ex->ptr || !ex->steps) {
+        s = BL_ERROR(BL_ERR_NOMEM, "out of memory allocating the executor (arena of %lld bytes)",
+                     (long long)ex->plan.arena_bytes);
+        goto fail;
+    }
+    omp_set_num_threads(ex->threads);
+    for (int i = 0; i < g->n_nodes; i++) {
+        bl_cpu_step *st = &ex->steps[i];
+        st->ni = i;
+        st->node = &g->nodes[i];
+        ex->n_steps = i + 1;
+        switch (st->node->op) {
+        case BL_OP_CONV: case BL_OP_MAX_POOL: case BL_OP_AVERAGE_POOL: s = bl_cpu_prepare_dnnl(ex, st); break;
+        case BL_OP_CONV_TRANSPOSE: s = bl_cpu_prepare_convt(ex, st); break;
+        case BL_OP_RESHAPE: case BL_OP_FLATTEN: case BL_OP_SQUEEZE: case BL_OP_UNSQUEEZE: case BL_OP_IDENTITY:
+        case BL_OP_DROPOUT: case BL_OP_TRANSPOSE: case BL_OP_CONCAT: case BL_OP_SPLIT: case BL_OP_SLICE:
+        case BL_OP_GATHER: case BL_OP_PAD: case BL_OP_CAST: case BL_OP_RESIZE: case BL_OP_SHAPE: case BL_OP_CONSTANT:
+            s = bl_cpu_prepare_shape(ex, st);
+            break;
+        case BL_OP_GLOBAL_AVERAGE_POOL: case BL_OP_GLOBAL_MAX_POOL: case BL_OP_REDUCE_MEAN: case BL_OP_REDUCE_MAX:
+        case BL_OP_REDUCE_SUM: case BL_OP_REDUCE_L2: case BL_OP_GEMM: case BL_OP_MATMUL: case BL_OP_SOFTMAX:
+        case BL_OP_LOG_SOFTMAX: case BL_OP_INSTANCE_NORM: case BL_OP_LAYER_NORM: case BL_OP_BATCH_NORM:
+            s = bl_cpu_prepare_reduce(ex, st);
+            break;
+        default: s = bl_cpu_prepare_eltwise(ex, st); break;
+        }
+        if (s != BL_OK) {
+            bl_error_prefix("node '%s' (%s): ", st->node->name, bl_op_name(st->node->op));
+            goto fail;
+        }
+    }
+    *impl = ex;
+    return BL_OK;
+fail:
+    cpu_destroy(ex);
+    return s;
+}
+
+static bl_status cpu_run(void *impl, int64_t n, const void *const *inputs, void *const *outputs) {
+    bl_cpu_exec *ex = impl;
+    const bl_graph *g = ex->g;
+    omp_set_num_threads(ex->threads);
+    for (int t = 0; t < g->n_tensors; t++) {
+        const bl_tensor *tt = &g->tensors[t];
+        if (tt->data) ex->ptr[t] = tt->data;
+        else if (ex->plan.offset[t] >= 0) ex->ptr[t] = ex->arena + ex->plan.offset[t];
+        else ex->ptr[t] = NULL;
+    }
+    for (int i = 0; i < g->n_inputs; i++) ex->ptr[g->inputs[i]] = (void *)inputs[i];
+    /* views: in node order, after their source is bound */
+    for (int i = 0; i < g->n_nodes; i++) {
+        const bl_node *nd = &g->nodes[i];
+        if (bl_memplan_is_view(nd->op) && nd->outputs[0] >= 0) ex->ptr[nd->outputs[0]] = ex->ptr[nd->inputs[0]];
+    }
+    for (int i = 0; i < ex->n_steps; i++) {
+        bl_cpu_step *st = &ex->steps[i];
+        if (!st->run) continue;
+        bl_status s = st->run(ex, st, n);
+        if (s != BL_OK) {
+            bl_error_prefix("running node '%s' (%s): ", st->node->name, bl_op_name(st->node->op));
+            return s;
+        }
+    }
+    for (int k = 0; k < g->n_outputs; k++) {
+        int t = g->outputs[k];
+        const bl_tensor *tt = &g->tensors[t];
+        size_t bytes = (size_t)bl_tensor_numel(tt, n) * bl_dtype_size(tt->dtype);
+        BL_RETURN_IF(!ex->ptr[t] && bytes, BL_ERR_INTERNAL, "output '%s' was never computed", tt->name);
+        if (bytes && outputs[k] != ex->ptr[t]) memmove(outputs[k], ex->ptr[t], bytes);
+    }
+    return BL_OK;
+}
+
+static void cpu_get_stats(const void *impl, bl_exec_stats *st) {
+    const bl_cpu_exec *ex = impl;
+    st->arena_bytes = ex->plan.arena_bytes;
+    st->workspace_bytes = (int64_t)ex->ws_bytes;
+    st->packed_weight_bytes = ex->packed_bytes;
+    st->n_steps = 0;
+    for (int i = 0; i < ex->n_steps; i++) st->n_steps += ex->steps[i].run != NULL;
+}
+
+static bl_status cpu_set_threads(void *impl, int threads) {
+    bl_cpu_exec *ex = impl;
+    ex->threads = resolve_threads(threads);
+    return BL_OK;
+}
+
+static const bl_exec_backend cpu_backend = {
+    .name = "cpu",
+    .supports_op = cpu_supports_op,
+    .create = cpu_create,
+    .run = cpu_run,
+    .destroy = cpu_destroy,
+    .get_stats = cpu_get_stats,
+    .set_threads = cpu_set_threads,
+};
+
+const bl_exec_backend *bl_exec_backend_cpu(void) { return &cpu_backend; }
