@@ -1,19 +1,23 @@
-/* config.c — loading, overriding, checking and printing a bl_config (see config.h).
+/* config.c — the YAML loader behind every key table (config_keys.h), and the run config's
+ * loading and overriding (see config.h).
  *
- * Defines: bl_config_init_defaults, bl_config_load_file, bl_config_load_string,
- * bl_config_set, bl_config_validate, bl_config_free. (The key table, the dump, comparison
- * and the key reference live in config_keys.c.)
+ * Defines: bl_keys_load_text, bl_keys_load_file, bl_keys_defaults, bl_keys_free_values, the
+ * marks (bl_keys_marks_new/free, bl_keys_marked, bl_keys_where), bl_keys_parse_double,
+ * bl_keys_in_range; and bl_config_init_defaults, bl_config_load_file,
+ * bl_config_load_string, bl_config_set, bl_config_key_is_set, bl_config_free. (The tables,
+ * validation, the dump, comparison and the key reference live in config_keys.c.)
  *
  * How it works: libyaml's event parser builds a small tree of scalars, lists and mappings
  * that remembers each node's line and column (anchors, aliases, nesting deeper than
  * BL_CFG_MAX_DEPTH, scalars over BL_CFG_MAX_SCALAR bytes and inputs over BL_CFG_MAX_BYTES
- * are refused before they can cost memory or time). The tree is then walked against the key
- * table of config_keys.c, which knows every key's type, range and place in bl_config. The
- * same walk serves files and `--set` values, so both give the same messages.
+ * are refused before they can cost memory or time). The tree is then walked against a key
+ * table, which knows every key's type, range and offset from the document's base. The same
+ * walk serves config files, `--set` values and model cards (models/card.c), so all give the
+ * same messages. Free-form values (BL_CK_YAML) are kept as one line of flow-style YAML.
  *
- * Owns: nothing global. A bl_config owns its strings, arrays and marks (where each key was
- * last set, for the messages of bl_config_validate).
- * Threading: functions touch only the config passed in; the error message is per thread.
+ * Owns: nothing global. A document owns its strings, arrays and marks (where each key was
+ * last set, for the messages of validation).
+ * Threading: functions touch only the document passed in; the error message is per thread.
  */
 #include "config.h"
 
@@ -62,6 +66,7 @@ typedef struct ynode {
 
 /* Where text comes from, for messages: a file (or string name), or one --set argument. */
 typedef struct {
+    const bl_key_table *T; /* the kind of document: its name and hints in messages */
     const char *name;
     bool is_set;
     const char *text; /* the text parsed (to turn a byte offset into line:column) */
@@ -142,9 +147,9 @@ static bl_status syntax_error(const yaml_parser_t *p, const ysrc *src) {
     if (p->error == YAML_READER_ERROR) {
         offset_to_linecol(src, p->problem_offset, &line, &col);
         if (p->problem_value >= 0)
-            return fail_at(src, line, col, "%s (byte 0x%02X); a config must be UTF-8 text", problem,
-                           (unsigned)p->problem_value & 0xFFu);
-        return fail_at(src, line, col, "%s; a config must be UTF-8 text", problem);
+            return fail_at(src, line, col, "%s (byte 0x%02X); a %s must be UTF-8 text", problem,
+                           (unsigned)p->problem_value & 0xFFu, src->T->what);
+        return fail_at(src, line, col, "%s; a %s must be UTF-8 text", problem, src->T->what);
     }
     if (src->is_set)
         return fail_at(src, 0, 0, "the value is not valid YAML: %s (quote it, e.g. --set 'model=\"a b\"')",
@@ -191,7 +196,7 @@ static bl_status ynode_parse(const ysrc *src, ynode **out) {
         case YAML_DOCUMENT_START_EVENT:
             if (++docs > 1)
                 s = fail_at(src, line, col,
-                            "a second YAML document ('---'); a config is a single document");
+                            "a second YAML document ('---'); a %s is a single document", src->T->what);
             break;
         case YAML_ALIAS_EVENT:
             s = fail_at(src, line, col,
@@ -254,9 +259,7 @@ static bl_status ynode_parse(const ysrc *src, ynode **out) {
         if (!node) continue;
         if (++n_nodes > BL_CFG_MAX_NODES) {
             ynode_free(node);
-            s = fail_at(src, line, col,
-                        "more than %d values; list many inputs in a manifest .csv source instead",
-                        BL_CFG_MAX_NODES);
+            s = fail_at(src, line, col, "more than %d values%s", BL_CFG_MAX_NODES, src->T->too_many);
             break;
         }
         node->line = line;
@@ -290,13 +293,14 @@ static bl_status ynode_parse(const ysrc *src, ynode **out) {
 /* ---- applying the tree to a config --------------------------------------------------- */
 
 typedef struct {
-    bl_config *c;
+    const bl_key_table *T;
+    void *base;                    /* the document the rows' offsets point into */
+    struct bl_config_marks *marks; /* where each row was set */
     const ysrc *src;
     int set_idx; /* the --set argument being applied, or -1 */
 } ld;
 
 static void *field(void *base, size_t off) { return (char *)base + off; }
-static const void *cfield(const void *base, size_t off) { return (const char *)base + off; }
 
 static bool parse_int(const char *s, long long *out) {
     const char *p = s + (s[0] == '+' || s[0] == '-');
@@ -309,7 +313,7 @@ static bool parse_int(const char *s, long long *out) {
     return true;
 }
 
-static bool parse_double(const char *s, double *out) {
+bool bl_keys_parse_double(const char *s, double *out) {
     const char *p = s + (s[0] == '+' || s[0] == '-');
     if (!((*p >= '0' && *p <= '9') || *p == '.') || strpbrk(s, "xXpP")) return false;
     char *end;
@@ -328,7 +332,7 @@ static bool parse_bool(const char *s, bool *out) {
     return false;
 }
 
-static bool in_range(const bl_config_key *k, double v) {
+bool bl_keys_in_range(const bl_config_key *k, double v) {
     if (!isfinite(v)) return false;
     bool lo_ok = (k->flags & BL_CK_LO_OPEN) ? v > k->lo : v >= k->lo;
     bool hi_ok = (k->flags & BL_CK_HI_OPEN) ? v < k->hi : v <= k->hi;
@@ -336,10 +340,14 @@ static bool in_range(const bl_config_key *k, double v) {
 }
 
 static void mark(ld *L, int idx, const ynode *v) {
-    bl_mark *m = &L->c->marks->m[idx];
-    m->line = L->src->is_set ? 0 : v->line;
-    m->col = L->src->is_set ? 0 : v->col;
-    m->set = L->set_idx;
+    /* an alias marks the row it stands for too, so that `required` sees either spelling */
+    for (int i = idx;; i = bl_keys_canonical(L->T, i)) {
+        bl_mark *m = &L->marks->m[i];
+        m->line = L->src->is_set ? 0 : v->line;
+        m->col = L->src->is_set ? 0 : v->col;
+        m->set = L->set_idx;
+        if (bl_keys_canonical(L->T, i) == i) break;
+    }
 }
 
 static bl_status type_error(ld *L, const bl_config_key *k, const char *path, const ynode *v) {
@@ -365,17 +373,38 @@ static bl_status unknown_key(ld *L, const char *path, const ynode *at) {
     const char *dot = strrchr(path, '.');
     snprintf(prefix, sizeof prefix, "%.*s", dot ? (int)(dot - path) : 0, path);
     const char *key = dot ? dot + 1 : path;
-    if (bl_config_suggest(prefix, key, hint, sizeof hint))
+    if (bl_keys_suggest(L->T, prefix, key, hint, sizeof hint))
         return fail_at(L->src, at->line, at->col, "%s: unknown key (did you mean '%s'?)", path, hint);
-    if (bl_config_is_section(prefix)) {
-        bl_config_children(prefix, list, sizeof list);
+    if (bl_keys_is_section(L->T, prefix)) {
+        bl_keys_children(L->T, prefix, list, sizeof list);
         return fail_at(L->src, at->line, at->col, "%s: unknown key; the keys %s%s are: %s", path,
                        prefix[0] ? "of " : "at the top level", prefix, list);
     }
-    return fail_at(L->src, at->line, at->col, "%s: unknown key (see `baleen config keys`)", path);
+    return fail_at(L->src, at->line, at->col, "%s: unknown key (see %s)", path, L->T->keys_hint);
 }
 
 static bl_status apply_at(ld *L, const char *path, const ynode *keynode, const ynode *v);
+
+/* Two spellings of one key (an alias and its row) in one mapping. */
+static bl_status check_alias_dup(ld *L, const char *prefix, const char *path, const ynode *map,
+                                 size_t pair) {
+    int r = bl_keys_find(L->T, path, false);
+    if (r < 0) return BL_OK;
+    r = bl_keys_canonical(L->T, r);
+    for (size_t j = 0; j < pair; j++) {
+        const ynode *o = map->kid[2 * j];
+        char opath[320];
+        snprintf(opath, sizeof opath, "%s%s%.200s", prefix, prefix[0] ? "." : "", o->s);
+        int q = o->len <= 200 ? bl_keys_find(L->T, opath, false) : -1;
+        if (q >= 0 && bl_keys_canonical(L->T, q) == r) {
+            const ynode *k = map->kid[2 * pair];
+            return fail_at(L->src, k->line, k->col,
+                           "%s: already given as '%s' at line %d, column %d (they are one key)", path,
+                           opath, o->line, o->col);
+        }
+    }
+    return BL_OK;
+}
 
 static bl_status apply_map(ld *L, const char *prefix, const ynode *map) {
     for (size_t i = 0; i + 1 < map->n; i += 2) {
@@ -384,13 +413,14 @@ static bl_status apply_map(ld *L, const char *prefix, const ynode *map) {
         snprintf(path, sizeof path, "%s%s%.200s%s", prefix, prefix[0] ? "." : "", k->s,
                  k->len > 200 ? "..." : "");
         if (k->len > 200 || memchr(k->s, '.', k->len)) {
-            if (k->len <= 200 && bl_config_key_find(path, false) >= 0)
+            if (k->len <= 200 && bl_keys_find(L->T, path, false) >= 0)
                 return fail_at(L->src, k->line, k->col,
                                "%s: write nested keys as nested mappings, not with dots "
                                "(e.g. frontend: {n_fft: 512})", path);
             return unknown_key(L, path, k);
         }
         BL_TRY(check_dup(L->src, path, map, i / 2));
+        BL_TRY(check_alias_dup(L, prefix, path, map, i / 2));
         BL_TRY(apply_at(L, path, k, v));
     }
     return BL_OK;
@@ -456,8 +486,16 @@ static bl_status apply_strlist(ld *L, const bl_config_key *k, const char *path, 
                            describe(it, got, sizeof got));
         }
     }
-    char ***dst = field(L->c, k->off);
-    size_t *cnt = field(L->c, k->count_off);
+    for (size_t i = 0; (k->flags & BL_CK_UNIQUE) && i < n; i++)
+        for (size_t q = 0; q < i; q++)
+            if (!strcmp(arr[q], arr[i])) {
+                const ynode *it = items[i];
+                free_strlist(arr, n);
+                return fail_at(L->src, it->line, it->col, "%s[%zu]: %s is listed twice (items %zu and %zu)",
+                               path, i, describe(it, got, sizeof got), q, i);
+            }
+    char ***dst = field(L->base, k->off);
+    size_t *cnt = field(L->base, k->count_off);
     free_strlist(*dst, *cnt);
     *dst = arr;
     *cnt = n;
@@ -470,15 +508,15 @@ static bl_status apply_source_map(ld *L, size_t idx, const ynode *map, bl_source
         const ynode *k = map->kid[i], *v = map->kid[i + 1];
         snprintf(path, sizeof path, "sources[%zu].%.200s", idx, k->s);
         BL_TRY(check_dup(L->src, path, map, i / 2));
-        int r = k->len <= 200 ? bl_config_key_find(k->s, true) : -1;
+        int r = k->len <= 200 ? bl_keys_find(L->T, k->s, true) : -1;
         if (r < 0) {
             char hint[64], list[256];
-            if (k->len <= 64 && bl_config_suggest("sources[]", k->s, hint, sizeof hint))
+            if (k->len <= 64 && bl_keys_suggest(L->T, L->T->items, k->s, hint, sizeof hint))
                 return fail_at(L->src, k->line, k->col, "%s: unknown key (did you mean '%s'?)", path, hint);
-            bl_config_children("sources[]", list, sizeof list);
+            bl_keys_children(L->T, L->T->items, list, sizeof list);
             return fail_at(L->src, k->line, k->col, "%s: unknown key; a source has the keys: %s", path, list);
         }
-        const bl_config_key *row = &bl_config_keys(NULL)[r];
+        const bl_config_key *row = &L->T->rows[r];
         char **dst = field(item, row->off);
         if (row->off == offsetof(bl_source_cfg, path) && *dst)
             return fail_at(L->src, k->line, k->col,
@@ -531,26 +569,76 @@ static bl_status apply_sources(ld *L, const bl_config_key *k, const char *path, 
         free_sources(arr, n);
         return s;
     }
-    free_sources(L->c->sources, L->c->n_sources);
-    L->c->sources = arr;
-    L->c->n_sources = n;
+    bl_source_cfg **dst = field(L->base, k->off);
+    size_t *cnt = field(L->base, k->count_off);
+    free_sources(*dst, *cnt);
+    *dst = arr;
+    *cnt = n;
+    return BL_OK;
+}
+
+/* A plain scalar that reads back the same inside a flow collection: numbers, words, paths. */
+static bool flow_plain_ok(const ynode *v) {
+    if (!v->plain || v->len == 0) return false;
+    for (size_t i = 0; i < v->len; i++) {
+        char ch = v->s[i];
+        if (!((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
+              strchr("_.+/-", ch)))
+            return false;
+    }
+    char c0 = v->s[0], c1 = v->len > 1 ? v->s[1] : '\0';
+    return !(c0 == '-' || c0 == '+') || (c1 >= '0' && c1 <= '9') || c1 == '.';
+}
+
+static void put_flow(FILE *f, const ynode *v) {
+    if (ynode_is_null(v)) {
+        fputs("null", f);
+    } else if (v->kind == YN_SCALAR) {
+        /* a quoted scalar stays a string; bl_config_put_string quotes when plain would not */
+        if (flow_plain_ok(v)) fputs(v->s, f);
+        else bl_config_put_string(f, v->s);
+    } else {
+        bool map = v->kind == YN_MAP;
+        fputc(map ? '{' : '[', f);
+        for (size_t i = 0; i < v->n; i++) {
+            if (i) fputs(map && i % 2 ? ": " : ", ", f);
+            put_flow(f, v->kid[i]);
+        }
+        fputc(map ? '}' : ']', f);
+    }
+}
+
+/* Any YAML value (free-form card metrics) as one line of flow-style YAML that loads back to
+ * the same text; NULL for null. */
+static bl_status flow_text(const ynode *v, char **out) {
+    *out = NULL;
+    if (ynode_is_null(v)) return BL_OK;
+    size_t len = 0;
+    FILE *f = open_memstream(out, &len);
+    BL_CHECK_ALLOC(f);
+    put_flow(f, v);
+    if (fclose(f) != 0 || !*out) {
+        free(*out);
+        *out = NULL;
+        return BL_ERROR(BL_ERR_NOMEM, "out of memory copying a YAML value");
+    }
     return BL_OK;
 }
 
 static bl_status apply_leaf(ld *L, int idx, const char *path, const ynode *v) {
-    const bl_config_key *k = &bl_config_keys(NULL)[idx];
-    void *dst = field(L->c, k->off);
+    const bl_config_key *k = &L->T->rows[idx];
+    void *dst = field(L->base, k->off);
     bool scalar = v->kind == YN_SCALAR && !ynode_is_null(v);
     switch (k->type) {
     case BL_CK_INT: {
         long long x;
-        if (!scalar || !parse_int(v->s, &x) || !in_range(k, (double)x)) return type_error(L, k, path, v);
+        if (!scalar || !parse_int(v->s, &x) || !bl_keys_in_range(k, (double)x)) return type_error(L, k, path, v);
         *(int *)dst = (int)x;
         break;
     }
     case BL_CK_DOUBLE: {
         double x;
-        if (!scalar || !parse_double(v->s, &x) || !in_range(k, x)) return type_error(L, k, path, v);
+        if (!scalar || !bl_keys_parse_double(v->s, &x) || !bl_keys_in_range(k, x)) return type_error(L, k, path, v);
         *(double *)dst = x;
         break;
     }
@@ -584,19 +672,26 @@ static bl_status apply_leaf(ld *L, int idx, const char *path, const ynode *v) {
     }
     case BL_CK_STRLIST: BL_TRY(apply_strlist(L, k, path, v)); break;
     case BL_CK_SOURCES: BL_TRY(apply_sources(L, k, path, v)); break;
+    case BL_CK_YAML: {
+        char *text = NULL;
+        BL_TRY(flow_text(v, &text));
+        free(*(char **)dst);
+        *(char **)dst = text;
+        break;
+    }
     }
     mark(L, idx, v);
     return BL_OK;
 }
 
 static bl_status apply_at(ld *L, const char *path, const ynode *keynode, const ynode *v) {
-    int idx = bl_config_key_find(path, false);
+    int idx = bl_keys_find(L->T, path, false);
     if (idx >= 0) return apply_leaf(L, idx, path, v);
-    if (bl_config_is_section(path)) {
+    if (bl_keys_is_section(L->T, path)) {
         if (ynode_is_null(v)) return BL_OK; /* `frontend:` with nothing under it */
         if (v->kind != YN_MAP) {
             char list[512], got[160];
-            bl_config_children(path, list, sizeof list);
+            bl_keys_children(L->T, path, list, sizeof list);
             return fail_at(L->src, v->line, v->col, "%s: expected a mapping with the keys %s, got %s",
                            path, list, describe(v, got, sizeof got));
         }
@@ -605,71 +700,86 @@ static bl_status apply_at(ld *L, const char *path, const ynode *keynode, const y
     return unknown_key(L, path, keynode ? keynode : v);
 }
 
-/* ---- public API ---------------------------------------------------------------------- */
+/* ---- marks --------------------------------------------------------------------------- */
 
-bl_status bl_config_init_defaults(bl_config *c) {
-    BL_RETURN_IF(!c, BL_ERR_INVALID_ARG, "bl_config_init_defaults: no config");
-    memset(c, 0, sizeof *c);
-    size_t nk;
-    const bl_config_key *keys = bl_config_keys(&nk);
-    c->marks = calloc(1, sizeof *c->marks + nk * sizeof(bl_mark));
-    BL_CHECK_ALLOC(c->marks);
-    c->marks->n_keys = nk;
-    for (size_t i = 0; i < nk; i++) {
-        const bl_config_key *k = &keys[i];
-        c->marks->m[i].set = -1;
-        if (k->flags & BL_CK_ITEM) continue;
-        void *dst = field(c, k->off);
+bl_status bl_keys_marks_new(const bl_key_table *t, struct bl_config_marks **out) {
+    *out = calloc(1, sizeof **out + t->n * sizeof(bl_mark));
+    BL_CHECK_ALLOC(*out);
+    (*out)->n_keys = t->n;
+    for (size_t i = 0; i < t->n; i++) (*out)->m[i].set = -1;
+    return BL_OK;
+}
+
+void bl_keys_marks_free(struct bl_config_marks *m) {
+    if (m) free_strlist(m->set_args, m->n_set);
+    free(m);
+}
+
+bool bl_keys_marked(const struct bl_config_marks *m, int idx) {
+    if (!m || idx < 0 || (size_t)idx >= m->n_keys) return false;
+    return m->m[idx].line > 0 || (m->m[idx].set >= 0 && (size_t)m->m[idx].set < m->n_set);
+}
+
+const char *bl_keys_where(const struct bl_config_marks *m, const char *origin, int idx, char *buf,
+                          size_t cap) {
+    buf[0] = '\0';
+    if (!m || idx < 0 || (size_t)idx >= m->n_keys) return buf;
+    const bl_mark *k = &m->m[idx];
+    if (k->set >= 0 && (size_t)k->set < m->n_set) snprintf(buf, cap, "--set %s: ", m->set_args[k->set]);
+    else if (k->line > 0) snprintf(buf, cap, "%s:%d:%d: ", origin ? origin : "<config>", k->line, k->col);
+    return buf;
+}
+
+/* ---- documents: defaults, loading, freeing ------------------------------------------ */
+
+bl_status bl_keys_defaults(const bl_key_table *t, void *base) {
+    for (size_t i = 0; i < t->n; i++) {
+        const bl_config_key *k = &t->rows[i];
+        if (k->flags & (BL_CK_ITEM | BL_CK_ALIAS)) continue;
+        void *dst = field(base, k->off);
         bool ok = true;
         switch (k->type) {
         case BL_CK_INT:
         case BL_CK_ENUM: *(int *)dst = (int)k->def_num; break;
         case BL_CK_DOUBLE: *(double *)dst = k->def_num; break;
         case BL_CK_BOOL: *(bool *)dst = k->def_num != 0; break;
-        case BL_CK_STRING: ok = !k->def_str || (*(char **)dst = strdup(k->def_str)); break;
+        case BL_CK_STRING:
+            ok = !k->def_str || (k->flags & BL_CK_DEF_KEY) || (*(char **)dst = strdup(k->def_str));
+            break;
         case BL_CK_STRLIST: {
             char **arr = calloc(k->n_names ? k->n_names : 1, sizeof *arr);
             ok = arr != NULL;
             for (size_t j = 0; ok && j < k->n_names; j++) ok = (arr[j] = strdup(k->names[j])) != NULL;
             *(char ***)dst = arr;
-            *(size_t *)field(c, k->count_off) = arr ? k->n_names : 0;
+            *(size_t *)field(base, k->count_off) = arr ? k->n_names : 0;
             break;
         }
-        case BL_CK_SOURCES: break;
+        case BL_CK_SOURCES:
+        case BL_CK_YAML: break;
         }
-        if (!ok) {
-            bl_config_free(c);
-            return BL_ERROR(BL_ERR_NOMEM, "out of memory setting the config defaults");
-        }
+        if (!ok) return BL_ERROR(BL_ERR_NOMEM, "out of memory setting the %s defaults", t->what);
     }
     return BL_OK;
 }
 
-void bl_config_free(bl_config *c) {
-    if (!c) return;
-    size_t nk;
-    const bl_config_key *keys = bl_config_keys(&nk);
-    for (size_t i = 0; i < nk; i++) {
-        const bl_config_key *k = &keys[i];
-        if (k->flags & BL_CK_ITEM) continue;
-        void *p = field(c, k->off);
-        if (k->type == BL_CK_STRING) free(*(char **)p);
-        else if (k->type == BL_CK_STRLIST) free_strlist(*(char ***)p, *(size_t *)field(c, k->count_off));
+void bl_keys_free_values(const bl_key_table *t, void *base) {
+    for (size_t i = 0; i < t->n; i++) {
+        const bl_config_key *k = &t->rows[i];
+        if (k->flags & (BL_CK_ITEM | BL_CK_ALIAS)) continue;
+        void *p = field(base, k->off);
+        if (k->type == BL_CK_STRING || k->type == BL_CK_YAML) free(*(char **)p);
+        else if (k->type == BL_CK_STRLIST) free_strlist(*(char ***)p, *(size_t *)field(base, k->count_off));
         else if (k->type == BL_CK_SOURCES)
-            free_sources(*(bl_source_cfg **)p, *(size_t *)field(c, k->count_off));
+            free_sources(*(bl_source_cfg **)p, *(size_t *)field(base, k->count_off));
     }
-    if (c->marks) free_strlist(c->marks->set_args, c->marks->n_set);
-    free(c->marks);
-    free(c->origin);
-    memset(c, 0, sizeof *c);
 }
 
-/* Apply `len` bytes of YAML on top of an initialised config. */
-static bl_status load_text(bl_config *c, const char *text, size_t len, const char *name) {
-    ysrc src = {.name = name, .text = text, .len = len};
+bl_status bl_keys_load_text(const bl_key_table *t, void *base, struct bl_config_marks *marks,
+                            const char *text, size_t len, const char *name) {
+    ysrc src = {.T = t, .name = name, .text = text, .len = len};
     if (len > BL_CFG_MAX_BYTES)
-        return fail_at(&src, 0, 0, "the config is %zu bytes; the limit is %zu (is this a config file?)",
-                       len, BL_CFG_MAX_BYTES);
+        return fail_at(&src, 0, 0, "the %s is %zu bytes; the limit is %zu (is this a %s file?)", t->what,
+                       len, BL_CFG_MAX_BYTES, t->what);
     ynode *root;
     BL_TRY(ynode_parse(&src, &root));
     bl_status s = BL_OK;
@@ -677,10 +787,10 @@ static bl_status load_text(bl_config *c, const char *text, size_t len, const cha
         if (root->kind != YN_MAP) {
             char got[160];
             s = fail_at(&src, root->line, root->col,
-                        "the top level must be a mapping of keys (e.g. `model: ...`), got %s",
+                        "the top level must be a mapping of keys (e.g. `%s: ...`), got %s", t->example,
                         describe(root, got, sizeof got));
         } else {
-            ld L = {.c = c, .src = &src, .set_idx = -1};
+            ld L = {.T = t, .base = base, .marks = marks, .src = &src, .set_idx = -1};
             s = apply_map(&L, "", root);
         }
     }
@@ -688,29 +798,16 @@ static bl_status load_text(bl_config *c, const char *text, size_t len, const cha
     return s;
 }
 
-bl_status bl_config_load_string(const char *text, size_t len, const char *name, bl_config *c) {
-    BL_RETURN_IF(!text && len, BL_ERR_INVALID_ARG, "bl_config_load_string: no text");
-    BL_TRY(bl_config_init_defaults(c));
-    if (!name) name = "<config>";
-    c->origin = strdup(name);
-    BL_CHECK_ALLOC(c->origin);
-    return load_text(c, text, len, name);
-}
-
-bl_status bl_config_load_file(const char *path, bl_config *c) {
-    BL_RETURN_IF(!path, BL_ERR_INVALID_ARG, "bl_config_load_file: no path");
-    BL_TRY(bl_config_init_defaults(c));
-    c->origin = strdup(path);
-    BL_CHECK_ALLOC(c->origin);
+bl_status bl_keys_load_file(const bl_key_table *t, void *base, struct bl_config_marks *marks,
+                            const char *path) {
     FILE *f = fopen(path, "rb");
-    if (!f)
-        return BL_ERROR(BL_ERR_CONFIG, "cannot open config file '%s': %s", path, strerror(errno));
+    if (!f) return BL_ERROR(BL_ERR_CONFIG, "cannot open %s file '%s': %s", t->what, path, strerror(errno));
     size_t cap = 1 << 16, len = 0;
     char *buf = malloc(cap);
     bl_status s = BL_OK;
     while (buf) {
         if (len == cap) {
-            if (cap > BL_CFG_MAX_BYTES) break; /* load_text reports the size */
+            if (cap > BL_CFG_MAX_BYTES) break; /* bl_keys_load_text reports the size */
             char *nb = realloc(buf, cap * 2);
             if (!nb) {
                 free(buf);
@@ -724,13 +821,50 @@ bl_status bl_config_load_file(const char *path, bl_config *c) {
         len += got;
         if (got == 0) break;
     }
-    if (!buf) s = BL_ERROR(BL_ERR_NOMEM, "out of memory reading config file '%s'", path);
+    if (!buf) s = BL_ERROR(BL_ERR_NOMEM, "out of memory reading %s file '%s'", t->what, path);
     else if (ferror(f))
-        s = BL_ERROR(BL_ERR_CONFIG, "cannot read config file '%s': %s", path, strerror(errno));
+        s = BL_ERROR(BL_ERR_CONFIG, "cannot read %s file '%s': %s", t->what, path, strerror(errno));
     fclose(f);
-    if (s == BL_OK) s = load_text(c, buf, len, path);
+    if (s == BL_OK) s = bl_keys_load_text(t, base, marks, buf, len, path);
     free(buf);
     return s;
+}
+
+/* ---- the run config ------------------------------------------------------------------ */
+
+bl_status bl_config_init_defaults(bl_config *c) {
+    BL_RETURN_IF(!c, BL_ERR_INVALID_ARG, "bl_config_init_defaults: no config");
+    memset(c, 0, sizeof *c);
+    const bl_key_table *t = bl_config_table();
+    BL_TRY(bl_keys_marks_new(t, &c->marks));
+    bl_status s = bl_keys_defaults(t, c);
+    if (s != BL_OK) bl_config_free(c);
+    return s;
+}
+
+void bl_config_free(bl_config *c) {
+    if (!c) return;
+    bl_keys_free_values(bl_config_table(), c);
+    bl_keys_marks_free(c->marks);
+    free(c->origin);
+    memset(c, 0, sizeof *c);
+}
+
+bl_status bl_config_load_string(const char *text, size_t len, const char *name, bl_config *c) {
+    BL_RETURN_IF(!text && len, BL_ERR_INVALID_ARG, "bl_config_load_string: no text");
+    BL_TRY(bl_config_init_defaults(c));
+    if (!name) name = "<config>";
+    c->origin = strdup(name);
+    BL_CHECK_ALLOC(c->origin);
+    return bl_keys_load_text(bl_config_table(), c, c->marks, text, len, name);
+}
+
+bl_status bl_config_load_file(const char *path, bl_config *c) {
+    BL_RETURN_IF(!path, BL_ERR_INVALID_ARG, "bl_config_load_file: no path");
+    BL_TRY(bl_config_init_defaults(c));
+    c->origin = strdup(path);
+    BL_CHECK_ALLOC(c->origin);
+    return bl_keys_load_file(bl_config_table(), c, c->marks, path);
 }
 
 bl_status bl_config_set(bl_config *c, const char *assignment) {
@@ -738,7 +872,7 @@ bl_status bl_config_set(bl_config *c, const char *assignment) {
     BL_RETURN_IF(!c->marks, BL_ERR_INVALID_ARG,
                  "bl_config_set: the config is not initialised (bl_config_init_defaults first)");
     const char *eq = strchr(assignment, '=');
-    ysrc src = {.name = assignment, .is_set = true};
+    ysrc src = {.T = bl_config_table(), .name = assignment, .is_set = true};
     if (!eq) return fail_at(&src, 0, 0, "expected KEY=VALUE, e.g. --set frontend.n_mels=128");
     const char *k0 = assignment, *k1 = eq;
     while (k0 < k1 && (*k0 == ' ' || *k0 == '\t')) k0++;
@@ -760,137 +894,22 @@ bl_status bl_config_set(bl_config *c, const char *assignment) {
     ynode *root;
     BL_TRY(ynode_parse(&src, &root));
     ynode null_node = {.kind = YN_SCALAR, .plain = true, .s = (char *)"", .len = 0};
-    ld L = {.c = c, .src = &src, .set_idx = (int)(m->n_set - 1)};
+    ld L = {.T = src.T, .base = c, .marks = m, .src = &src, .set_idx = (int)(m->n_set - 1)};
     bl_status s = apply_at(&L, key, NULL, root ? root : &null_node);
     ynode_free(root);
     return s;
 }
 
-/* ---- validation ---------------------------------------------------------------------- */
-
-static int key_index(const char *path) { return bl_config_key_find(path, false); }
-
-/* "file:line:col: " or "--set ARG: " for the key that set row idx, "" when it is a default. */
-static const char *vloc(const bl_config *c, int idx, char *buf, size_t cap) {
-    buf[0] = '\0';
-    if (!c->marks || idx < 0 || (size_t)idx >= c->marks->n_keys) return buf;
-    const bl_mark *m = &c->marks->m[idx];
-    if (m->set >= 0 && (size_t)m->set < c->marks->n_set)
-        snprintf(buf, cap, "--set %s: ", c->marks->set_args[m->set]);
-    else if (m->line > 0)
-        snprintf(buf, cap, "%s:%d:%d: ", c->origin ? c->origin : "<config>", m->line, m->col);
-    return buf;
-}
-
-/* The location of whichever of two keys the user wrote (a, else b). */
-static const char *vloc2(const bl_config *c, int a, int b, char *buf, size_t cap) {
-    vloc(c, a, buf, cap);
-    if (!buf[0]) vloc(c, b, buf, cap);
-    return buf;
-}
-
-#define VFAIL(...) return bl_error_set(BL_ERR_CONFIG, __FILE__, __LINE__, __VA_ARGS__)
-
-static bl_status validate_key(const bl_config *c, int i, const bl_config_key *k) {
-    char where[600], exp[256], num[64];
-    const void *p = cfield(c, k->off);
-    vloc(c, i, where, sizeof where);
-    bl_config_key_expected(k, exp, sizeof exp);
-    switch (k->type) {
-    case BL_CK_INT:
-        if (!in_range(k, *(const int *)p)) VFAIL("%s%s: expected %s, got %d", where, k->path, exp, *(const int *)p);
-        break;
-    case BL_CK_DOUBLE:
-        if (!in_range(k, *(const double *)p)) {
-            bl_config_format_number(*(const double *)p, num, sizeof num);
-            VFAIL("%s%s: expected %s, got %s", where, k->path, exp, num);
-        }
-        break;
-    case BL_CK_ENUM: {
-        int v = *(const int *)p;
-        if (v < 0 || (size_t)v >= k->n_names) VFAIL("%s%s: expected %s, got %d", where, k->path, exp, v);
-        break;
-    }
-    case BL_CK_STRING: {
-        const char *s = *(const char *const *)p;
-        if ((!s && !(k->flags & BL_CK_NULLABLE)) || (s && !s[0] && (k->flags & BL_CK_NONEMPTY)))
-            VFAIL("%s%s: expected %s, got %s", where, k->path, exp, s ? "\"\"" : "null");
-        const char *why = s && k->check ? k->check(s) : NULL;
-        if (why) VFAIL("%s%s: expected %s, got \"%.64s\"", where, k->path, why, s);
-        break;
-    }
-    case BL_CK_STRLIST: {
-        char *const *a = *(char *const *const *)p;
-        size_t n = *(const size_t *)cfield(c, k->count_off);
-        if (n == 0) VFAIL("%s%s: needs at least one item, e.g. [max]", where, k->path);
-        for (size_t j = 0; j < n; j++) {
-            const char *why = !a[j] ? "a string" : k->check ? k->check(a[j]) : NULL;
-            if (why) VFAIL("%s%s[%zu]: expected %s, got \"%.64s\"", where, k->path, j, why, a[j] ? a[j] : "null");
-            for (size_t q = 0; q < j; q++)
-                if (!strcmp(a[q], a[j]))
-                    VFAIL("%s%s: \"%.64s\" is listed twice (items %zu and %zu)", where, k->path, a[j], q, j);
-        }
-        break;
-    }
-    case BL_CK_SOURCES:
-        for (size_t j = 0; j < c->n_sources; j++) {
-            const bl_source_cfg *s = &c->sources[j];
-            if (!s->path || !s->path[0])
-                VFAIL("%ssources[%zu].path: expected a non-empty string", where, j);
-            const char *why = NULL, *which = NULL;
-            if (s->start && (why = bl_config_check_time(s->start))) which = "start";
-            else if (s->end && (why = bl_config_check_time(s->end))) which = "end";
-            if (why)
-                VFAIL("%ssources[%zu].%s: expected %s, got \"%.64s\"", where, j, which, why,
-                      which[0] == 's' ? s->start : s->end);
-            double a, b;
-            if (s->start && s->end && parse_double(s->start, &a) && parse_double(s->end, &b) && a >= b)
-                VFAIL("%ssources[%zu]: start (%s) must come before end (%s)", where, j, s->start, s->end);
-        }
-        break;
-    case BL_CK_BOOL: break;
-    }
-    return BL_OK;
-}
-
-bl_status bl_config_validate(const bl_config *c) {
-    BL_RETURN_IF(!c, BL_ERR_INVALID_ARG, "bl_config_validate: no config");
-    size_t nk;
-    const bl_config_key *keys = bl_config_keys(&nk);
-    for (size_t i = 0; i < nk; i++)
-        if (!(keys[i].flags & BL_CK_ITEM)) BL_TRY(validate_key(c, (int)i, &keys[i]));
-
-    char where[600], a[64], b[64];
-    const bl_frontend_params *fe = &c->frontend;
-    int i_nfft = key_index("frontend.n_fft"), i_win = key_index("frontend.win_length");
-    int i_sr = key_index("frontend.sample_rate"), i_fmax = key_index("frontend.mel.fmax");
-    int i_fmin = key_index("frontend.mel.fmin");
-    int i_th = key_index("events.threshold"), i_off = key_index("events.threshold_off");
-    if (fe->n_fft % 2 != 0)
-        VFAIL("%sfrontend.n_fft: must be even, got %d", vloc(c, i_nfft, where, sizeof where), fe->n_fft);
-    if (fe->win_length > fe->n_fft)
-        VFAIL("%sfrontend.win_length: must be <= frontend.n_fft (%d), got %d",
-              vloc2(c, i_win, i_nfft, where, sizeof where), fe->n_fft, fe->win_length);
-    double nyquist = fe->sample_rate / 2.0;
-    double fmax = fe->mel.fmax > 0 ? fe->mel.fmax : nyquist;
-    if (fe->mel.fmax > nyquist) {
-        bl_config_format_number(fe->mel.fmax, a, sizeof a);
-        bl_config_format_number(nyquist, b, sizeof b);
-        VFAIL("%sfrontend.mel.fmax: must be <= frontend.sample_rate/2 (%s Hz), got %s",
-              vloc2(c, i_fmax, i_sr, where, sizeof where), b, a);
-    }
-    if (!(fe->mel.fmin < fmax)) {
-        bl_config_format_number(fe->mel.fmin, a, sizeof a);
-        bl_config_format_number(fmax, b, sizeof b);
-        VFAIL("%sfrontend.mel.fmin: must be < frontend.mel.fmax (%s Hz%s), got %s",
-              vloc2(c, i_fmin, fe->mel.fmax > 0 ? i_fmax : i_sr, where, sizeof where), b,
-              fe->mel.fmax > 0 ? "" : ", sample_rate/2", a);
-    }
-    if (c->events.threshold_off > c->events.threshold) {
-        bl_config_format_number(c->events.threshold_off, a, sizeof a);
-        bl_config_format_number(c->events.threshold, b, sizeof b);
-        VFAIL("%sevents.threshold_off: must be <= events.threshold (%s), got %s",
-              vloc2(c, i_off, i_th, where, sizeof where), b, a);
-    }
-    return BL_OK;
+bool bl_config_key_is_set(const bl_config *c, const char *path) {
+    if (!c || !c->marks || !path) return false;
+    const bl_key_table *t = bl_config_table();
+    int idx = bl_keys_find(t, path, false);
+    if (idx >= 0) return bl_keys_marked(c->marks, idx);
+    if (!bl_keys_is_section(t, path) || !path[0]) return false;
+    size_t n = strlen(path); /* a section: is any key under it set? */
+    for (size_t i = 0; i < t->n; i++)
+        if (!strncmp(t->rows[i].path, path, n) && t->rows[i].path[n] == '.' &&
+            bl_keys_marked(c->marks, (int)i))
+            return true;
+    return false;
 }

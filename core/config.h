@@ -1,9 +1,10 @@
 /* config.h — the run configuration (DESIGN §7): typed structs, defaults, YAML loading
  * (libyaml), `--set key.path=value` overrides, validation and a resolved dump.
  *
- * Every key is described once in a table inside config.c (path, type, default, range,
+ * Every key is described once in a table inside config_keys.c (path, type, default, range,
  * doc line); the loader, --set, the dump, `did you mean` hints and docs/config.md
- * (checked by a test) all come from that table.
+ * (checked by a test) all come from that table. Model cards (models/card.h) reuse the
+ * same loader and the table's frontend rows.
  *
  * Errors name file:line:column, the key path and the expected type or range, through
  * bl_error_message(), with status BL_ERR_CONFIG.
@@ -77,6 +78,11 @@ bl_status bl_config_set(bl_config *c, const char *assignment);
 bl_status bl_config_validate(const bl_config *c);
 /* Write the resolved config as YAML (every key, defaults included). */
 bl_status bl_config_dump(const bl_config *c, FILE *f);
+/* True when the config file or a --set argument gave `path` ("frontend.hop_length"), even
+ * at its default value; false for keys left at their defaults and for unknown paths. A
+ * section path ("frontend.mel") is set when any key under it is. (The pipeline uses this
+ * to let the config's front-end keys override a model card's, and only those.) */
+bool bl_config_key_is_set(const bl_config *c, const char *path);
 /* True when every key of `a` and `b` holds the same value (origin and marks ignored). */
 bool bl_config_equal(const bl_config *a, const bl_config *b);
 /* Write the key reference as plain text, one key a line (`baleen config keys`). */

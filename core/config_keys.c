@@ -1,12 +1,13 @@
 /* config_keys.c — the table of every configuration key (DESIGN §7) and what is derived from
- * it: lookups, "did you mean" hints, type and value formatting, the key reference
- * (`baleen config keys`, the table in docs/config.md), and the table walks that read a
- * whole config: bl_config_dump and bl_config_equal.
+ * any key table: lookups, "did you mean" hints, type and value formatting, the key
+ * reference (`baleen config keys`, the tables in docs/config.md and docs/models.md),
+ * validation (per key, and the front end's cross-field rules shared by configs and model
+ * cards), and the table walks that read a whole document: dump and comparison.
  *
- * Owns: the constant key table. The defaults here are the documented defaults; they match
- * frontend.h's bl_frontend_params_default() (win_length 0 and fmax 0 mean n_fft and
+ * Owns: the constant config key table. The defaults here are the documented defaults; they
+ * match frontend.h's bl_frontend_params_default() (win_length 0 and fmax 0 mean n_fft and
  * sample_rate/2), which config.c deliberately does not call so that the table stays the
- * single source of the documentation.
+ * single source of the documentation. Model cards copy the `frontend.*` rows from here.
  *
  * Threading: constant data and reentrant functions only.
  */
@@ -145,40 +146,63 @@ static const bl_config_key k_keys[] = {
     K_INT("runtime.threads", runtime.threads, 0, 0, 4096, "CPU worker threads; 0 = all cores"),
 };
 
+static const bl_key_table k_table = {
+    .rows = k_keys,
+    .n = N_OF(k_keys),
+    .items = "sources[]",
+    .what = "config",
+    .example = "model",
+    .keys_hint = "`baleen config keys`",
+    .too_many = "; list many inputs in a manifest .csv source instead",
+};
+
+const bl_key_table *bl_config_table(void) { return &k_table; }
+
 const bl_config_key *bl_config_keys(size_t *n) {
     if (n) *n = N_OF(k_keys);
     return k_keys;
 }
 
-#define ITEM_PREFIX "sources[]."
-#define ITEM_PREFIX_LEN (sizeof ITEM_PREFIX - 1)
+/* Length of t's item prefix with its dot ("sources[]." → 10), 0 when it has no items. */
+static size_t items_len(const bl_key_table *t) { return t->items ? strlen(t->items) + 1 : 0; }
 
-int bl_config_key_find(const char *path, bool items) {
-    for (size_t i = 0; i < N_OF(k_keys); i++) {
-        const char *p = k_keys[i].path;
-        bool is_item = (k_keys[i].flags & BL_CK_ITEM) != 0;
+int bl_keys_find(const bl_key_table *t, const char *path, bool items) {
+    if (items && !t->items) return -1;
+    for (size_t i = 0; i < t->n; i++) {
+        const char *p = t->rows[i].path;
+        bool is_item = (t->rows[i].flags & BL_CK_ITEM) != 0;
         if (is_item != items) continue;
-        if (items) p += ITEM_PREFIX_LEN;
+        if (items) p += items_len(t);
         if (!strcmp(p, path)) return (int)i;
     }
     return -1;
 }
 
-bool bl_config_is_section(const char *path) {
+int bl_keys_canonical(const bl_key_table *t, int idx) {
+    while (idx > 0 && (size_t)idx < t->n && (t->rows[idx].flags & BL_CK_ALIAS)) idx--;
+    return idx;
+}
+
+int bl_config_key_find(const char *path, bool items) { return bl_keys_find(&k_table, path, items); }
+
+bool bl_keys_is_section(const bl_key_table *t, const char *path) {
     size_t n = strlen(path);
     if (n == 0) return true;
-    for (size_t i = 0; i < N_OF(k_keys); i++) {
-        if (k_keys[i].flags & BL_CK_ITEM) continue;
-        if (!strncmp(k_keys[i].path, path, n) && k_keys[i].path[n] == '.') return true;
+    for (size_t i = 0; i < t->n; i++) {
+        if (t->rows[i].flags & BL_CK_ITEM) continue;
+        if (!strncmp(t->rows[i].path, path, n) && t->rows[i].path[n] == '.') return true;
     }
     return false;
 }
 
+bool bl_config_is_section(const char *path) { return bl_keys_is_section(&k_table, path); }
+
 /* The child of `prefix` that row i leads to (its next path component), or false when the
  * row is not under prefix. */
-static bool child_of(size_t i, const char *prefix, const char **child, size_t *len) {
-    const bl_config_key *k = &k_keys[i];
-    bool items = !strcmp(prefix, "sources[]");
+static bool child_of(const bl_key_table *t, size_t i, const char *prefix, const char **child,
+                     size_t *len) {
+    const bl_config_key *k = &t->rows[i];
+    bool items = t->items && !strcmp(prefix, t->items);
     if (((k->flags & BL_CK_ITEM) != 0) != items) return false;
     const char *p = k->path;
     size_t np = strlen(prefix);
@@ -192,18 +216,18 @@ static bool child_of(size_t i, const char *prefix, const char **child, size_t *l
     return true;
 }
 
-void bl_config_children(const char *prefix, char *out, size_t cap) {
+void bl_keys_children(const bl_key_table *t, const char *prefix, char *out, size_t cap) {
     size_t used = 0;
     if (cap) out[0] = '\0';
-    for (size_t i = 0; i < N_OF(k_keys); i++) {
+    for (size_t i = 0; i < t->n; i++) {
         const char *c;
         size_t len;
-        if (!child_of(i, prefix, &c, &len)) continue;
+        if (!child_of(t, i, prefix, &c, &len)) continue;
         bool seen = false; /* rows of one section are adjacent: compare with earlier rows */
         for (size_t j = 0; j < i && !seen; j++) {
             const char *c2;
             size_t len2;
-            seen = child_of(j, prefix, &c2, &len2) && len2 == len && !strncmp(c, c2, len);
+            seen = child_of(t, j, prefix, &c2, &len2) && len2 == len && !strncmp(c, c2, len);
         }
         if (seen) continue;
         int w = snprintf(out + used, cap > used ? cap - used : 0, "%s%.*s", used ? ", " : "",
@@ -236,15 +260,15 @@ static size_t levenshtein(const char *a, size_t na, const char *b, size_t nb) {
 /* How many edits still count as a typo of a word of n characters. */
 static size_t typo_budget(size_t n) { return n <= 4 ? 1 : n <= 8 ? 2 : 3; }
 
-bool bl_config_suggest(const char *prefix, const char *key, char *out, size_t cap) {
+bool bl_keys_suggest(const bl_key_table *t, const char *prefix, const char *key, char *out, size_t cap) {
     size_t nk = strlen(key);
-    bool items = !strcmp(prefix, "sources[]");
+    bool items = t->items && !strcmp(prefix, t->items);
     size_t best = (size_t)-1;
     /* 1. siblings: the children of prefix */
-    for (size_t i = 0; i < N_OF(k_keys); i++) {
+    for (size_t i = 0; i < t->n; i++) {
         const char *c;
         size_t len;
-        if (!child_of(i, prefix, &c, &len)) continue;
+        if (!child_of(t, i, prefix, &c, &len)) continue;
         size_t d = levenshtein(key, nk, c, len);
         if (d < best && d <= typo_budget(nk)) {
             best = d;
@@ -261,8 +285,8 @@ bool bl_config_suggest(const char *prefix, const char *key, char *out, size_t ca
     char full[256];
     snprintf(full, sizeof full, "%s%s%s", prefix, prefix[0] ? "." : "", key);
     size_t nf = strlen(full);
-    for (size_t i = 0; i < N_OF(k_keys); i++) {
-        const bl_config_key *k = &k_keys[i];
+    for (size_t i = 0; i < t->n; i++) {
+        const bl_config_key *k = &t->rows[i];
         if (k->flags & BL_CK_ITEM) continue;
         /* every prefix of the path (sections) and the path itself */
         for (const char *end = strchr(k->path, '.');; end = strchr(end + 1, '.')) {
@@ -309,10 +333,19 @@ void bl_config_key_expected(const bl_config_key *k, char *out, size_t cap) {
         }
         break;
     }
-    case BL_CK_STRLIST: snprintf(out, cap, "a list of strings, e.g. [max, mean]"); break;
+    case BL_CK_STRLIST: { /* the default items make the example: "e.g. [max, mean]" */
+        size_t used = (size_t)snprintf(out, cap, "a list of strings%s", k->n_names ? ", e.g. [" : "");
+        for (size_t i = 0; i < k->n_names && used < cap; i++) {
+            int w = snprintf(out + used, cap - used, "%s%s%s", i ? ", " : "", k->names[i],
+                             i + 1 == k->n_names ? "]" : "");
+            if (w > 0) used += (size_t)w;
+        }
+        break;
+    }
     case BL_CK_SOURCES:
         snprintf(out, cap, "a list of sources (path strings or {path: ..., start: ...} mappings)");
         break;
+    case BL_CK_YAML: snprintf(out, cap, "any YAML value"); break;
     }
 }
 
@@ -481,6 +514,7 @@ static void put_default(FILE *f, const bl_config_key *k) {
         fputc(']', f);
         break;
     case BL_CK_SOURCES: fputs("[]", f); break;
+    case BL_CK_YAML: fputs("null", f); break;
     }
 }
 
@@ -504,53 +538,215 @@ static void put_type(FILE *f, const bl_config_key *k, bool md) {
         break;
     case BL_CK_STRLIST: fputs("list of strings", f); break;
     case BL_CK_SOURCES: fputs("list of sources", f); break;
+    case BL_CK_YAML: fputs("any YAML (mapping, list, scalar)", f); break;
     }
 }
 
-static bool is_required_item(const bl_config_key *k) {
-    return (k->flags & BL_CK_ITEM) && !(k->flags & BL_CK_NULLABLE);
+static bool is_required(const bl_config_key *k) {
+    return (k->flags & BL_CK_REQUIRED) || ((k->flags & BL_CK_ITEM) && !(k->flags & BL_CK_NULLABLE));
 }
 
-bl_status bl_config_write_keys_markdown(FILE *f) {
-    BL_RETURN_IF(!f, BL_ERR_INVALID_ARG, "bl_config_write_keys_markdown: no output stream");
+/* Default column: "(alias)", "(required)", "same as `sample_rate`" or the value. */
+static void put_default_cell(FILE *f, const bl_config_key *k, bool md) {
+    const char *q = md ? "`" : "";
+    if (k->flags & BL_CK_ALIAS) fputs(md ? "(alias)" : "alias", f);
+    else if (is_required(k)) fputs(md ? "(required)" : "required", f);
+    else if (k->flags & BL_CK_DEF_KEY) fprintf(f, "%ssame as %s%s%s", md ? "" : "default ", q, k->def_str, q);
+    else {
+        fputs(md ? "`" : "default ", f);
+        put_default(f, k);
+        fputs(q, f);
+    }
+}
+
+bl_status bl_keys_write_markdown(const bl_key_table *t, FILE *f) {
+    BL_RETURN_IF(!t || !f, BL_ERR_INVALID_ARG, "bl_keys_write_markdown: no table or output stream");
     fputs("| key | type | default | meaning |\n| --- | --- | --- | --- |\n", f);
-    for (size_t i = 0; i < N_OF(k_keys); i++) {
-        const bl_config_key *k = &k_keys[i];
+    for (size_t i = 0; i < t->n; i++) {
+        const bl_config_key *k = &t->rows[i];
         fprintf(f, "| `%s` | ", k->path);
         put_type(f, k, true);
         fputs(" | ", f);
-        if (k->flags & BL_CK_ALIAS) fputs("(alias)", f);
-        else if (is_required_item(k)) fputs("(required)", f);
-        else {
-            fputc('`', f);
-            put_default(f, k);
-            fputc('`', f);
-        }
+        put_default_cell(f, k, true);
         fprintf(f, " | %s |\n", k->doc);
     }
     BL_RETURN_IF(ferror(f), BL_ERR_IO, "writing the key table failed");
     return BL_OK;
 }
 
-bl_status bl_config_write_keys_text(FILE *f) {
-    BL_RETURN_IF(!f, BL_ERR_INVALID_ARG, "bl_config_write_keys_text: no output stream");
-    for (size_t i = 0; i < N_OF(k_keys); i++) {
-        const bl_config_key *k = &k_keys[i];
+bl_status bl_keys_write_text(const bl_key_table *t, FILE *f) {
+    BL_RETURN_IF(!t || !f, BL_ERR_INVALID_ARG, "bl_keys_write_text: no table or output stream");
+    for (size_t i = 0; i < t->n; i++) {
+        const bl_config_key *k = &t->rows[i];
         fprintf(f, "%s\n    ", k->path);
         put_type(f, k, false);
-        if (k->flags & BL_CK_ALIAS) fputs(", alias", f);
-        else if (is_required_item(k)) fputs(", required", f);
-        else {
-            fputs(", default ", f);
-            put_default(f, k);
-        }
+        fputs(", ", f);
+        put_default_cell(f, k, false);
         fprintf(f, "\n    %s\n", k->doc);
     }
     BL_RETURN_IF(ferror(f), BL_ERR_IO, "writing the key list failed");
     return BL_OK;
 }
 
+bl_status bl_config_write_keys_markdown(FILE *f) { return bl_keys_write_markdown(&k_table, f); }
+bl_status bl_config_write_keys_text(FILE *f) { return bl_keys_write_text(&k_table, f); }
+
+
 static const void *cfield(const void *base, size_t off) { return (const char *)base + off; }
+
+/* The sources list at row k of base. */
+static const bl_source_cfg *sources_of(const void *base, const bl_config_key *k, size_t *n) {
+    *n = *(const size_t *)cfield(base, k->count_off);
+    return *(const bl_source_cfg *const *)cfield(base, k->off);
+}
+
+/* ---- validation ---------------------------------------------------------------------- */
+
+#define VFAIL(...) return bl_error_set(BL_ERR_CONFIG, __FILE__, __LINE__, __VA_ARGS__)
+
+static bl_status validate_sources(const bl_source_cfg *src, size_t n, const char *where) {
+    for (size_t j = 0; j < n; j++) {
+        const bl_source_cfg *s = &src[j];
+        if (!s->path || !s->path[0]) VFAIL("%ssources[%zu].path: expected a non-empty string", where, j);
+        const char *why = NULL, *which = NULL;
+        if (s->start && (why = bl_config_check_time(s->start))) which = "start";
+        else if (s->end && (why = bl_config_check_time(s->end))) which = "end";
+        if (why)
+            VFAIL("%ssources[%zu].%s: expected %s, got \"%.64s\"", where, j, which, why,
+                  which[0] == 's' ? s->start : s->end);
+        double a, b;
+        if (s->start && s->end && bl_keys_parse_double(s->start, &a) && bl_keys_parse_double(s->end, &b) &&
+            a >= b)
+            VFAIL("%ssources[%zu]: start (%s) must come before end (%s)", where, j, s->start, s->end);
+    }
+    return BL_OK;
+}
+
+static bl_status validate_key(const bl_key_table *t, const void *base,
+                              const struct bl_config_marks *marks, const char *origin, int i) {
+    const bl_config_key *k = &t->rows[i];
+    char where[600], exp[256], num[64];
+    const void *p = cfield(base, k->off);
+    bl_keys_where(marks, origin, i, where, sizeof where);
+    bl_config_key_expected(k, exp, sizeof exp);
+    if ((k->flags & BL_CK_REQUIRED) && !bl_keys_marked(marks, i))
+        VFAIL("%s: %s: required key missing; expected %s (%s)", origin ? origin : "<config>", k->path, exp,
+              k->doc);
+    switch (k->type) {
+    case BL_CK_INT:
+        if (!bl_keys_in_range(k, *(const int *)p))
+            VFAIL("%s%s: expected %s, got %d", where, k->path, exp, *(const int *)p);
+        break;
+    case BL_CK_DOUBLE:
+        if (!bl_keys_in_range(k, *(const double *)p)) {
+            bl_config_format_number(*(const double *)p, num, sizeof num);
+            VFAIL("%s%s: expected %s, got %s", where, k->path, exp, num);
+        }
+        break;
+    case BL_CK_ENUM: {
+        int v = *(const int *)p;
+        if (v < 0 || (size_t)v >= k->n_names) VFAIL("%s%s: expected %s, got %d", where, k->path, exp, v);
+        break;
+    }
+    case BL_CK_STRING: {
+        const char *s = *(const char *const *)p;
+        if ((!s && !(k->flags & BL_CK_NULLABLE)) || (s && !s[0] && (k->flags & BL_CK_NONEMPTY)))
+            VFAIL("%s%s: expected %s, got %s", where, k->path, exp, s ? "\"\"" : "null");
+        const char *why = s && k->check ? k->check(s) : NULL;
+        if (why) VFAIL("%s%s: expected %s, got \"%.64s\"", where, k->path, why, s);
+        break;
+    }
+    case BL_CK_STRLIST: {
+        char *const *a = *(char *const *const *)p;
+        size_t n = *(const size_t *)cfield(base, k->count_off);
+        if (n == 0) {
+            if (k->n_names) VFAIL("%s%s: needs at least one item, e.g. [%s]", where, k->path, k->names[0]);
+            VFAIL("%s%s: needs at least one item", where, k->path);
+        }
+        for (size_t j = 0; j < n; j++) {
+            const char *why = !a[j] ? "a string" : k->check ? k->check(a[j]) : NULL;
+            if (why) VFAIL("%s%s[%zu]: expected %s, got \"%.64s\"", where, k->path, j, why, a[j] ? a[j] : "null");
+            for (size_t q = 0; q < j; q++)
+                if (!strcmp(a[q], a[j]))
+                    VFAIL("%s%s: \"%.64s\" is listed twice (items %zu and %zu)", where, k->path, a[j], q, j);
+        }
+        break;
+    }
+    case BL_CK_SOURCES: {
+        size_t n;
+        const bl_source_cfg *src = sources_of(base, k, &n);
+        BL_TRY(validate_sources(src, n, where));
+        break;
+    }
+    case BL_CK_BOOL:
+    case BL_CK_YAML: break;
+    }
+    return BL_OK;
+}
+
+bl_status bl_keys_validate(const bl_key_table *t, const void *base,
+                           const struct bl_config_marks *marks, const char *origin) {
+    BL_RETURN_IF(!t || !base, BL_ERR_INVALID_ARG, "bl_keys_validate: no table or document");
+    for (size_t i = 0; i < t->n; i++)
+        if (!(t->rows[i].flags & (BL_CK_ITEM | BL_CK_ALIAS))) BL_TRY(validate_key(t, base, marks, origin, (int)i));
+    return BL_OK;
+}
+
+/* The location of whichever of two keys the user wrote (a, else b). */
+static const char *loc2(bl_keys_loc_fn loc, const void *ctx, const char *a, const char *b, char *buf,
+                        size_t cap) {
+    loc(ctx, a, buf, cap);
+    if (!buf[0]) loc(ctx, b, buf, cap);
+    return buf;
+}
+
+bl_status bl_keys_check_frontend(const bl_frontend_params *fe, bl_keys_loc_fn loc, const void *ctx) {
+    char where[600], a[64], b[64];
+    if (fe->n_fft % 2 != 0)
+        VFAIL("%sfrontend.n_fft: must be even, got %d", loc(ctx, "frontend.n_fft", where, sizeof where),
+              fe->n_fft);
+    if (fe->win_length > fe->n_fft)
+        VFAIL("%sfrontend.win_length: must be <= frontend.n_fft (%d), got %d",
+              loc2(loc, ctx, "frontend.win_length", "frontend.n_fft", where, sizeof where), fe->n_fft,
+              fe->win_length);
+    double nyquist = fe->sample_rate / 2.0;
+    double fmax = fe->mel.fmax > 0 ? fe->mel.fmax : nyquist;
+    if (fe->mel.fmax > nyquist) {
+        bl_config_format_number(fe->mel.fmax, a, sizeof a);
+        bl_config_format_number(nyquist, b, sizeof b);
+        VFAIL("%sfrontend.mel.fmax: must be <= frontend.sample_rate/2 (%s Hz), got %s",
+              loc2(loc, ctx, "frontend.mel.fmax", "frontend.sample_rate", where, sizeof where), b, a);
+    }
+    if (!(fe->mel.fmin < fmax)) {
+        bl_config_format_number(fe->mel.fmin, a, sizeof a);
+        bl_config_format_number(fmax, b, sizeof b);
+        VFAIL("%sfrontend.mel.fmin: must be < frontend.mel.fmax (%s Hz%s), got %s",
+              loc2(loc, ctx, "frontend.mel.fmin", fe->mel.fmax > 0 ? "frontend.mel.fmax" : "frontend.sample_rate",
+                   where, sizeof where),
+              b, fe->mel.fmax > 0 ? "" : ", sample_rate/2", a);
+    }
+    return BL_OK;
+}
+
+static const char *config_loc(const void *ctx, const char *path, char *buf, size_t cap) {
+    const bl_config *c = ctx;
+    return bl_keys_where(c->marks, c->origin, bl_keys_find(&k_table, path, false), buf, cap);
+}
+
+bl_status bl_config_validate(const bl_config *c) {
+    BL_RETURN_IF(!c, BL_ERR_INVALID_ARG, "bl_config_validate: no config");
+    BL_TRY(bl_keys_validate(&k_table, c, c->marks, c->origin));
+    BL_TRY(bl_keys_check_frontend(&c->frontend, config_loc, c));
+    if (c->events.threshold_off > c->events.threshold) {
+        char where[600], a[64], b[64];
+        bl_config_format_number(c->events.threshold_off, a, sizeof a);
+        bl_config_format_number(c->events.threshold, b, sizeof b);
+        config_loc(c, "events.threshold_off", where, sizeof where);
+        if (!where[0]) config_loc(c, "events.threshold", where, sizeof where);
+        VFAIL("%sevents.threshold_off: must be <= events.threshold (%s), got %s", where, b, a);
+    }
+    return BL_OK;
+}
 
 /* ---- dump and comparison ------------------------------------------------------------- */
 
@@ -566,10 +762,12 @@ static size_t prefix_len(const char *path, int d) {
     return 0;
 }
 
-static void put_value(FILE *f, const bl_config *c, const bl_config_key *k, int indent) {
-    const void *p = cfield(c, k->off);
+static void put_value(FILE *f, const void *base, const bl_config_key *k, int indent) {
+    const void *p = cfield(base, k->off);
     char num[64];
-    if (k->type != BL_CK_SOURCES || c->n_sources == 0) fputc(' ', f); /* inline value */
+    size_t n_src = 0;
+    const bl_source_cfg *src = k->type == BL_CK_SOURCES ? sources_of(base, k, &n_src) : NULL;
+    if (k->type != BL_CK_SOURCES || n_src == 0) fputc(' ', f); /* inline value */
     switch (k->type) {
     case BL_CK_INT: fprintf(f, "%d", *(const int *)p); break;
     case BL_CK_DOUBLE:
@@ -578,6 +776,9 @@ static void put_value(FILE *f, const bl_config *c, const bl_config_key *k, int i
         break;
     case BL_CK_BOOL: fputs(*(const bool *)p ? "true" : "false", f); break;
     case BL_CK_STRING: bl_config_put_string(f, *(const char *const *)p); break;
+    case BL_CK_YAML: /* already flow-style YAML text (config.c) */
+        fputs(*(const char *const *)p ? *(const char *const *)p : "null", f);
+        break;
     case BL_CK_ENUM: {
         int v = *(const int *)p;
         if (v >= 0 && (size_t)v < k->n_names) fputs(k->names[v], f);
@@ -586,7 +787,7 @@ static void put_value(FILE *f, const bl_config *c, const bl_config_key *k, int i
     }
     case BL_CK_STRLIST: {
         char *const *a = *(char *const *const *)p;
-        size_t n = *(const size_t *)cfield(c, k->count_off);
+        size_t n = *(const size_t *)cfield(base, k->count_off);
         fputc('[', f);
         for (size_t i = 0; i < n; i++) {
             if (i) fputs(", ", f);
@@ -596,9 +797,9 @@ static void put_value(FILE *f, const bl_config *c, const bl_config_key *k, int i
         break;
     }
     case BL_CK_SOURCES:
-        if (c->n_sources == 0) fputs("[]", f);
-        for (size_t i = 0; i < c->n_sources; i++) {
-            const bl_source_cfg *s = &c->sources[i];
+        if (n_src == 0) fputs("[]", f);
+        for (size_t i = 0; i < n_src; i++) {
+            const bl_source_cfg *s = &src[i];
             fprintf(f, "\n%*s- path: ", indent + 2, "");
             bl_config_put_string(f, s->path);
             fprintf(f, "\n%*s  time_pattern: ", indent + 2, "");
@@ -612,15 +813,13 @@ static void put_value(FILE *f, const bl_config *c, const bl_config_key *k, int i
     }
 }
 
-bl_status bl_config_dump(const bl_config *c, FILE *f) {
-    BL_RETURN_IF(!c || !f, BL_ERR_INVALID_ARG, "bl_config_dump: no config or stream");
-    size_t nk;
-    const bl_config_key *keys = bl_config_keys(&nk);
-    fputs("# baleen configuration, resolved: every key, defaults included (docs/config.md)\n", f);
+bl_status bl_keys_dump(const bl_key_table *t, const void *base, const char *header, FILE *f) {
+    BL_RETURN_IF(!t || !base || !f, BL_ERR_INVALID_ARG, "bl_keys_dump: no table, document or stream");
+    if (header) fprintf(f, "# %s\n", header);
     const char *prev = "";
-    for (size_t i = 0; i < nk; i++) {
-        const bl_config_key *k = &keys[i];
-        if (k->flags & BL_CK_ITEM) continue;
+    for (size_t i = 0; i < t->n; i++) {
+        const bl_config_key *k = &t->rows[i];
+        if (k->flags & (BL_CK_ITEM | BL_CK_ALIAS)) continue;
         int d = 0;
         /* keep the sections this key shares with the previous one, open the others */
         while (prefix_len(k->path, d) && prefix_len(k->path, d) == prefix_len(prev, d) &&
@@ -632,23 +831,27 @@ bl_status bl_config_dump(const bl_config *c, FILE *f) {
         }
         const char *last = strrchr(k->path, '.');
         fprintf(f, "%*s%s:", 2 * d, "", last ? last + 1 : k->path);
-        put_value(f, c, k, 2 * d);
+        put_value(f, base, k, 2 * d);
         fputc('\n', f);
         prev = k->path;
     }
-    BL_RETURN_IF(ferror(f), BL_ERR_IO, "writing the config failed");
+    BL_RETURN_IF(ferror(f), BL_ERR_IO, "writing the %s failed", t->what);
     return BL_OK;
+}
+
+bl_status bl_config_dump(const bl_config *c, FILE *f) {
+    BL_RETURN_IF(!c || !f, BL_ERR_INVALID_ARG, "bl_config_dump: no config or stream");
+    return bl_keys_dump(&k_table, c,
+                        "baleen configuration, resolved: every key, defaults included (docs/config.md)", f);
 }
 
 static bool str_eq(const char *a, const char *b) { return a == b || (a && b && !strcmp(a, b)); }
 
-bool bl_config_equal(const bl_config *a, const bl_config *b) {
+bool bl_keys_equal(const bl_key_table *t, const void *a, const void *b) {
     if (!a || !b) return a == b;
-    size_t nk;
-    const bl_config_key *keys = bl_config_keys(&nk);
-    for (size_t i = 0; i < nk; i++) {
-        const bl_config_key *k = &keys[i];
-        if (k->flags & BL_CK_ITEM) continue;
+    for (size_t i = 0; i < t->n; i++) {
+        const bl_config_key *k = &t->rows[i];
+        if (k->flags & (BL_CK_ITEM | BL_CK_ALIAS)) continue;
         const void *pa = cfield(a, k->off), *pb = cfield(b, k->off);
         switch (k->type) {
         case BL_CK_INT:
@@ -662,6 +865,7 @@ bool bl_config_equal(const bl_config *a, const bl_config *b) {
             if (*(const bool *)pa != *(const bool *)pb) return false;
             break;
         case BL_CK_STRING:
+        case BL_CK_YAML:
             if (!str_eq(*(const char *const *)pa, *(const char *const *)pb)) return false;
             break;
         case BL_CK_STRLIST: {
@@ -671,16 +875,24 @@ bool bl_config_equal(const bl_config *a, const bl_config *b) {
                 if (!str_eq((*(char *const *const *)pa)[j], (*(char *const *const *)pb)[j])) return false;
             break;
         }
-        case BL_CK_SOURCES:
-            if (a->n_sources != b->n_sources) return false;
-            for (size_t j = 0; j < a->n_sources; j++) {
-                const bl_source_cfg *x = &a->sources[j], *y = &b->sources[j];
+        case BL_CK_SOURCES: {
+            size_t na, nb;
+            const bl_source_cfg *sa = sources_of(a, k, &na), *sb = sources_of(b, k, &nb);
+            if (na != nb) return false;
+            for (size_t j = 0; j < na; j++) {
+                const bl_source_cfg *x = &sa[j], *y = &sb[j];
                 if (!str_eq(x->path, y->path) || !str_eq(x->time_pattern, y->time_pattern) ||
                     !str_eq(x->start, y->start) || !str_eq(x->end, y->end))
                     return false;
             }
             break;
         }
+        }
     }
     return true;
+}
+
+bool bl_config_equal(const bl_config *a, const bl_config *b) {
+    if (!a || !b) return a == b;
+    return bl_keys_equal(&k_table, a, b);
 }
