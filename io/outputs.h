@@ -1,0 +1,104 @@
+/* outputs.h — the output directory of a run (DESIGN §6): zstd CSV chunk tables, the
+ * manifest, the checkpoint journal, the lock, errors.csv and run.json.
+ *
+ * Defines: bl_outdir (one open output directory, locked), bl_table (one chunked table:
+ * "segments", "events", "window_scores"), and the work-item commit protocol that makes
+ * --resume exact.
+ *
+ * Layout:
+ *   OUT/.lock                      flock()ed while a run holds the directory (a second
+ *                                  concurrent run fails with BL_ERR_IO naming the holder pid)
+ *   OUT/run.json                   provenance (written at start, replaced at the end)
+ *   OUT/manifest.json              every chunk: table, path, rows, bytes, sha256, work items
+ *                                  covered, sources and time span; replaced atomically
+ *   OUT/checkpoint/journal.tsv     one line per committed work item (fsynced), see below
+ *   OUT/checkpoint/fingerprint     hash of the resolved config + model sha256: --resume with
+ *                                  another one is refused, naming the keys that differ
+ *   OUT/<table>/part-NNNNN.csv.zst one complete zstd frame with content checksum; RFC 4180 CSV
+ *                                  with a header line in every chunk
+ *   OUT/errors.csv                 source,channel,stage,status,message (absent when none)
+ *
+ * Commit protocol (exact resume, byte-identical output).
+ *   Work items are numbered in plan order (0, 1, 2, ...). The pipeline hands a finished item's
+ *   rows for every table to bl_outdir_commit_item() in any order; the outdir re-orders them
+ *   and appends items to the tables strictly in plan order (a later item waits in memory
+ *   until all earlier ones are committed or failed — rows are small). A table cuts a chunk
+ *   only at an item boundary, when it holds >= rows_per_chunk rows, and at the end of the run.
+ *   Writing a chunk: temp name in the same folder, write, fsync, rename, fsync the folder;
+ *   then the journal lines of the items the chunks complete are appended and fsynced; then the
+ *   manifest is replaced. On --resume: chunk files not in the manifest are deleted; items in
+ *   the journal whose chunks are all in the manifest are done; the chunk counter continues
+ *   after the last chunk. Because chunks are cut only by the (deterministic) row counts of
+ *   items in plan order, an interrupted + resumed run writes the same chunks, byte for byte,
+ *   as an uninterrupted one.
+ *   Failed items (decode errors...) are committed too, with no rows, and recorded in
+ *   errors.csv so that order is kept; --resume retries them.
+ *
+ * Disk full / I/O errors: a failed chunk write removes its temp file and returns
+ * BL_ERR_NO_SPACE (ENOSPC, EDQUOT) or BL_ERR_IO with the path; nothing already in the manifest
+ * is touched, so the directory stays valid and resumable. For tests, the environment
+ * variable BL_TEST_ENOSPC_AFTER_BYTES=N makes chunk writes fail with ENOSPC once N bytes
+ * have been written by this process (an injected fault at the write layer).
+ *
+ * Threading: one writer thread owns a bl_outdir; nothing here is called concurrently.
+ */
+#ifndef BL_OUTPUTS_H
+#define BL_OUTPUTS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "../core/error.h"
+
+typedef enum { BL_TABLE_SEGMENTS = 0, BL_TABLE_EVENTS = 1, BL_TABLE_WINDOW_SCORES = 2, BL_TABLE_COUNT } bl_table_id;
+
+typedef struct {
+    const char *dir;          /* output directory (created if missing) */
+    int rows_per_chunk;       /* soft target, cut at item boundaries */
+    int zstd_level;
+    bool resume;              /* --resume: reopen and continue; else the directory must not
+                               * hold a previous run (BL_ERR_IO: "use --resume or another -o") */
+    const char *fingerprint;  /* text identifying config + model (resume refuses another) */
+    const char *headers[BL_TABLE_COUNT]; /* CSV header line per table; NULL = table unused */
+} bl_outdir_opts;
+
+typedef struct bl_outdir bl_outdir;
+
+/* Open (and lock) the output directory. On --resume, *n_done receives how many items are
+ * already committed and bl_outdir_item_done() answers for each. */
+bl_status bl_outdir_open(const bl_outdir_opts *opts, bl_outdir **out);
+bool bl_outdir_item_done(const bl_outdir *od, int64_t item);
+
+/* Rows of one finished work item: for each table, a buffer of complete CSV lines (each ending
+ * in '\n', fields already RFC 4180-quoted) and their count. `key` identifies the item in the
+ * journal (source path|channel|start sample|end sample), `source`/`t0`/`t1` describe it for
+ * the manifest. Takes copies. */
+typedef struct {
+    int64_t item;
+    const char *key;
+    const char *source;
+    int channel;
+    double t0_s, t1_s;
+    const char *rows[BL_TABLE_COUNT];
+    size_t rows_len[BL_TABLE_COUNT];
+    int64_t n_rows[BL_TABLE_COUNT];
+    bool failed;            /* the item failed: no rows; reason in error_* */
+    const char *error_stage;
+    const char *error_message;
+} bl_item_result;
+
+bl_status bl_outdir_commit_item(bl_outdir *od, const bl_item_result *r);
+/* Write run.json (the pipeline formats the JSON object body). */
+bl_status bl_outdir_write_run_json(bl_outdir *od, const char *json);
+/* End of run: write the last partial chunks, the manifest; unlock. *n_failed = failed items. */
+bl_status bl_outdir_close(bl_outdir *od, int64_t *n_failed);
+/* Abort: keep what is committed, unlock, free (after a fatal error or a signal). */
+void bl_outdir_abort(bl_outdir *od);
+
+/* RFC 4180 quoting of one field into buf (quotes only when needed). Returns bytes written
+ * (excluding NUL), or the needed size when cap is too small. */
+size_t bl_csv_quote(const char *field, char *buf, size_t cap);
+
+#endif
