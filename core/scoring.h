@@ -25,6 +25,19 @@
  * region of a window being [centre − hop/2, centre + hop/2) with hop the window hop in
  * seconds (so consecutive windows tile time and an isolated window yields an event of one
  * hop). peak = max score, mean = mean score over the event's windows (merged gaps excluded).
+ * A gap equal to min_gap_seconds is not merged; an event exactly min_duration_seconds long is
+ * kept. A run continues only over consecutive windows (start = previous + hop): a hole in
+ * the window sequence ends it. start_sample = floor of the start edge, end_sample = ceil of
+ * the end edge (exclusive), in samples from the source's start. An event is emitted as soon
+ * as it is final (min_gap has passed with no new run), so rows of different classes come in
+ * the order they become final, not sorted by time; bl_eventer_finish closes open events in
+ * class order. The order is the same for any split of the pushes.
+ *
+ * Segment rows: start_sample = first sample at or after the boundary (negative for the first
+ * segment when aligned to UTC), start_s = max(0, boundary), end_s = next boundary (not
+ * clipped to the end of the audio). Rows come segment by segment, classes in order, as soon
+ * as a window of a later segment arrives. Aggregates are computed in double precision from
+ * the float scores (mean accumulated in time order). Rules with examples: docs/scoring.md.
  *
  * Threading: one object per stream, used by one thread at a time.
  */
@@ -44,8 +57,14 @@ typedef struct {
     char name[16]; /* column name as configured: "max", "mean", "p90", "top3_mean" */
 } bl_agg;
 
-/* Parse "max" | "mean" | "pNN" | "topK_mean". BL_ERR_CONFIG with a message otherwise. */
+/* Parse "max" | "mean" | "pNN" (NN 1..99) | "topK_mean" (K >= 1), the forms the config
+ * accepts. BL_ERR_CONFIG with a message otherwise. */
 bl_status bl_agg_parse(const char *s, bl_agg *out);
+
+/* align_offset_s for bl_pooler_create: utc_start mod segment_seconds when has_utc (exact
+ * integer arithmetic when segment_seconds is a whole number of milliseconds; always in
+ * [0, segment_seconds)), else 0. */
+double bl_segment_align_offset(int has_utc, int64_t utc_start_ms, double segment_seconds);
 
 typedef struct {
     int64_t start_sample; /* first sample of the segment (may be < 0 for the first when aligned
