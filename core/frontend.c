@@ -1,10 +1,20 @@
 /* frontend.c — the CPU front end (see frontend.h): parameter defaults and validation, the
  * plan (window, mel matrix and its sparse band list), and the streaming framer.
  *
- * Owns: a bl_frontend owns its window and mel matrices; a bl_fe_stream owns its sample
- * buffer, reflect-padding head/tail copies, PCEN state, worker pool and one KissFFT
- * config plus scratch per worker (kiss_fftr writes into its config's scratch, so configs
- * are never shared between threads).
+ * Owns: a bl_frontend owns its window and mel matrices and, when n_fft is a power of two,
+ * the batched FFT plan (core/fft.h; read-only, shared by all streams); a bl_fe_stream owns
+ * its sample buffer, reflect-padding head/tail copies, PCEN state, worker pool and scratch
+ * per worker: lane buffers for the batched FFT, or one KissFFT config for other lengths
+ * (kiss_fftr writes into its config's scratch, so configs are never shared between threads).
+ *
+ * FFT: power-of-two n_fft goes through bl_rfft_lanes, BL_RFFT_LANES frames per batch, one
+ * frame per lane; a batch that is not full has its spare lanes zeroed. Lanes never mix
+ * (fft.h), so a frame's bits do not depend on the batch it lands in, and output stays
+ * bit-identical whatever the push sizes and thread counts. Other even lengths use KissFFT,
+ * one frame at a time. Power and mel run on the lane layout too, with the same float
+ * operations in the same order per frame as the single-frame code (and as
+ * kernels/frontend.cu's power_mel kernel): p = re*re + im*im (sqrtf / powf for other
+ * powers), then acc += p * w over each band's bins in increasing order.
  *
  * Threading: a plan is immutable once built and may be shared. A stream is driven by one
  * thread at a time; within a push its frames are computed by its pool's workers, each frame
@@ -20,12 +30,13 @@
  */
 #include "frontend.h"
 
-#include <kissfft/kiss_fftr.h> /* real FFT (BSD, Debian's kissfft-float) */
+#include <kissfft/kiss_fftr.h> /* real FFT for non-power-of-two n_fft (BSD, kissfft-float) */
 #include <math.h>              /* cos, logf, log10f, pow, sqrtf */
 #include <stdint.h>            /* uint64_t sample positions */
 #include <stdlib.h>            /* malloc, free */
 #include <string.h>            /* memcpy, memmove */
 
+#include "fft.h"        /* batched real FFT for power-of-two n_fft */
 #include "log.h"        /* warning for empty mel bands */
 #include "mel.h"        /* the torchaudio filterbank */
 #include "threadpool.h" /* frames of one push over workers */
@@ -39,7 +50,9 @@
 #define BL_FE_MAX_NFFT (1 << 20)
 #define BL_FE_MAX_MELS 4096
 /* A push is processed in pieces of at most this many frames' worth of samples, so the
- * buffer stays bounded (n_fft + piece) whatever the push size. */
+ * buffer stays bounded (n_fft + piece) whatever the push size. Each piece is one parallel
+ * run of the pool (64 batches of 8 frames): enough per worker to hide the wake-up, and
+ * small enough (hop 300: 600 KB of samples) that the FFT reads them back from cache. */
 #define BL_FE_PIECE_FRAMES 512
 
 void bl_frontend_params_default(bl_frontend_params *p) {
@@ -145,6 +158,7 @@ struct bl_frontend {
     size_t *band_off;
     float *band_w;
     double pcen_b; /* smoother coefficient */
+    bl_rfft_plan *rfft; /* power-of-two n_fft; NULL: KissFFT */
 };
 
 const bl_frontend_params *bl_frontend_params_of(const bl_frontend *fe) { return &fe->p; }
@@ -159,6 +173,7 @@ void bl_frontend_destroy(bl_frontend *fe) {
     free(fe->band_len);
     free(fe->band_off);
     free(fe->band_w);
+    bl_rfft_plan_destroy(fe->rfft);
     free(fe);
 }
 
@@ -233,6 +248,13 @@ bl_status bl_frontend_create(const bl_frontend_params *p, bl_frontend **out) {
 
     double T = fe->p.compression.time_constant * fe->p.sample_rate / fe->p.hop_length;
     fe->pcen_b = T > 0 ? (sqrt(1.0 + 4.0 * T * T) - 1.0) / (2.0 * T * T) : 1.0;
+    if (bl_rfft_supported(n_fft)) {
+        bl_status s = bl_rfft_plan_create(n_fft, &fe->rfft);
+        if (s != BL_OK) {
+            bl_frontend_destroy(fe);
+            return s;
+        }
+    }
     *out = fe;
     return BL_OK;
 }
@@ -247,14 +269,34 @@ size_t bl_frontend_frame_count(const bl_frontend *fe, size_t n) {
 /* ---- one frame ----------------------------------------------------------------------- */
 
 typedef struct {
+    /* KissFFT path */
     kiss_fftr_cfg cfg;
     float *in;          /* n_fft windowed samples; zeros outside the window stay zero */
     kiss_fft_cpx *spec; /* n_freqs */
     float *pow;         /* n_freqs */
+    /* batched path, [row][lane] with BL_RFFT_LANES lanes */
+    float *lx;  /* n_fft rows: windowed frames, destroyed by the FFT */
+    float *lre; /* n_freqs rows: real parts, then |X|^power */
+    float *lim; /* n_freqs rows: imaginary parts */
+    float *lmel; /* n_mels rows: mel energies */
 } fe_worker;
 
+/* Log or db of the n_mels mel energies of one frame, in place (PCEN runs later, in time
+ * order). */
+static void fe_compress(const bl_frontend *fe, float *out) {
+    int n_mels = fe->p.mel.n_mels;
+    const bl_comp_params *c = &fe->p.compression;
+    if (c->type == BL_COMP_LOG) {
+        float eps = (float)c->eps;
+        for (int m = 0; m < n_mels; m++) out[m] = logf(out[m] + eps);
+    } else if (c->type == BL_COMP_DB) {
+        float amin = (float)c->amin;
+        for (int m = 0; m < n_mels; m++) out[m] = 10.0f * log10f(out[m] > amin ? out[m] : amin);
+    }
+}
+
 /* Mel energies of the frame starting at x[0] (n_fft samples) into out[n_mels], compressed
- * unless the compression is PCEN (which needs the frames in time order). */
+ * unless the compression is PCEN (which needs the frames in time order). KissFFT path. */
 static void fe_frame(const bl_frontend *fe, fe_worker *w, const float *x, float *out) {
     const float *win = fe->window;
     for (int i = fe->win_lo; i < fe->win_hi; i++) w->in[i] = x[i] * win[i];
@@ -279,14 +321,128 @@ static void fe_frame(const bl_frontend *fe, fe_worker *w, const float *x, float 
         for (int j = 0, n = fe->band_len[m]; j < n; j++) acc += bp[j] * bw[j];
         out[m] = acc;
     }
-    const bl_comp_params *c = &fe->p.compression;
-    if (c->type == BL_COMP_LOG) {
-        float eps = (float)c->eps;
-        for (int m = 0; m < n_mels; m++) out[m] = logf(out[m] + eps);
-    } else if (c->type == BL_COMP_DB) {
-        float amin = (float)c->amin;
-        for (int m = 0; m < n_mels; m++) out[m] = 10.0f * log10f(out[m] > amin ? out[m] : amin);
+    fe_compress(fe, out);
+}
+
+#define LANES BL_RFFT_LANES
+
+/* Power and mel of a batch in the lane layout: pw (re on entry, |X|^power on return) and
+ * im hold n_freqs rows of LANES floats; mo receives n_mels rows of LANES floats. Every loop
+ * runs over whole rows, so the compiler vectorises it across lanes, and each lane sees
+ * exactly the float operations of fe_frame (and of the power_mel kernel): no
+ * reassociation, no contraction. Written once, built for the baseline ISA and for AVX2. */
+#if defined(__GNUC__) || defined(__clang__)
+#define FE_INLINE static inline __attribute__((always_inline))
+#define FE_HAVE_VECTORS 1
+typedef float fe_v8 __attribute__((vector_size(LANES * sizeof(float))));
+_Static_assert(LANES == 8, "fe_power_mel_body spells out 8 lanes");
+#else
+#define FE_INLINE static inline
+#endif
+FE_INLINE void fe_power_mel_body(const bl_frontend *fe, float *pw, const float *im, float *mo) {
+    size_t nv = (size_t)fe->n_freqs * LANES;
+    double power = fe->p.power;
+    if (power == 2.0) {
+        for (size_t k = 0; k < nv; k++) pw[k] = pw[k] * pw[k] + im[k] * im[k];
+    } else if (power == 1.0) {
+        for (size_t k = 0; k < nv; k++) pw[k] = sqrtf(pw[k] * pw[k] + im[k] * im[k]);
+    } else {
+        float half = (float)(power / 2.0);
+        for (size_t k = 0; k < nv; k++) pw[k] = powf(pw[k] * pw[k] + im[k] * im[k], half);
     }
+    for (int m = 0, n_mels = fe->p.mel.n_mels; m < n_mels; m++) {
+        const float *bw = fe->band_w + fe->band_off[m];
+        const float *bp = pw + (size_t)fe->band_lo[m] * LANES;
+#if FE_HAVE_VECTORS
+        /* spelled out with a vector type: left to itself, the vectoriser goes across j */
+        fe_v8 acc = {0};
+        for (int j = 0, n = fe->band_len[m]; j < n; j++) {
+            fe_v8 p;
+            memcpy(&p, bp + (size_t)j * LANES, sizeof p);
+            float wj = bw[j];
+            fe_v8 wv = {wj, wj, wj, wj, wj, wj, wj, wj};
+            acc = acc + p * wv;
+        }
+#else
+        float acc[LANES] = {0};
+        for (int j = 0, n = fe->band_len[m]; j < n; j++)
+            for (int l = 0; l < LANES; l++) acc[l] += bp[(size_t)j * LANES + l] * bw[j];
+#endif
+        memcpy(mo + (size_t)m * LANES, &acc, sizeof acc);
+    }
+}
+
+static void fe_power_mel(const bl_frontend *fe, float *pw, const float *im, float *mo) {
+    fe_power_mel_body(fe, pw, im, mo);
+}
+
+#if (defined(__GNUC__) || defined(__clang__)) && (defined(__x86_64__) || defined(__i386__))
+#define FE_HAVE_AVX2 1
+/* No "fma" in the target, so a*b + c is never fused: same bits as the baseline build. */
+__attribute__((target("avx2"))) static void fe_power_mel_avx2(const bl_frontend *fe, float *pw,
+                                                              const float *im, float *mo) {
+    fe_power_mel_body(fe, pw, im, mo);
+}
+#endif
+
+/* Mel energies of `count` (1..LANES) frames, frame b starting at x[b*hop], into
+ * out[b*n_mels], compressed unless PCEN. Batched-FFT path; spare lanes hold zeros. */
+static void fe_batch(const bl_frontend *fe, fe_worker *w, const float *x, size_t hop, int count,
+                     float *out) {
+    bl_rfft_load(fe->rfft, x, hop, count, fe->window, fe->win_lo, fe->win_hi, w->lx);
+    bl_rfft_lanes(fe->rfft, w->lx, w->lre, w->lim);
+#if FE_HAVE_AVX2
+    if (bl_rfft_plan_isa(fe->rfft) == BL_RFFT_ISA_AVX2)
+        fe_power_mel_avx2(fe, w->lre, w->lim, w->lmel);
+    else
+#endif
+        fe_power_mel(fe, w->lre, w->lim, w->lmel);
+    size_t n_mels = (size_t)fe->p.mel.n_mels;
+    for (int l = 0; l < count; l++) {
+        float *o = out + (size_t)l * n_mels;
+        for (size_t m = 0; m < n_mels; m++) o[m] = w->lmel[m * LANES + (size_t)l];
+        fe_compress(fe, o);
+    }
+}
+
+bl_status bl_frontend_spectrum(const bl_frontend *fe, const float *frames, size_t n_frames,
+                               float *spec) {
+    BL_RETURN_IF(!fe || (n_frames && (!frames || !spec)), BL_ERR_INVALID_ARG,
+                 "frontend spectrum: NULL argument");
+    size_t n = (size_t)fe->p.n_fft, nf = (size_t)fe->n_freqs;
+    if (fe->rfft) {
+        float *work = malloc(bl_rfft_batch_work_floats(fe->rfft) * sizeof(float));
+        float *re = malloc(LANES * nf * sizeof(float)), *im = malloc(LANES * nf * sizeof(float));
+        bool ok = work && re && im;
+        for (size_t f = 0; ok && f < n_frames; f += LANES) {
+            int count = n_frames - f < LANES ? (int)(n_frames - f) : LANES;
+            bl_rfft_batch(fe->rfft, frames + f * n, count, re, im, work);
+            for (int b = 0; b < count; b++)
+                for (size_t k = 0; k < nf; k++) {
+                    spec[((f + (size_t)b) * nf + k) * 2] = re[(size_t)b * nf + k];
+                    spec[((f + (size_t)b) * nf + k) * 2 + 1] = im[(size_t)b * nf + k];
+                }
+        }
+        free(work);
+        free(re);
+        free(im);
+        BL_RETURN_IF(!ok, BL_ERR_NOMEM, "frontend spectrum: out of memory (n_fft %zu)", n);
+        return BL_OK;
+    }
+    kiss_fftr_cfg cfg = kiss_fftr_alloc((int)n, 0, NULL, NULL);
+    kiss_fft_cpx *out = malloc(nf * sizeof *out);
+    bool ok = cfg && out;
+    for (size_t f = 0; ok && f < n_frames; f++) {
+        kiss_fftr(cfg, frames + f * n, out);
+        for (size_t k = 0; k < nf; k++) {
+            spec[(f * nf + k) * 2] = out[k].r;
+            spec[(f * nf + k) * 2 + 1] = out[k].i;
+        }
+    }
+    kiss_fftr_free(cfg);
+    free(out);
+    BL_RETURN_IF(!ok, BL_ERR_NOMEM, "frontend spectrum: out of memory (n_fft %zu)", n);
+    return BL_OK;
 }
 
 /* ---- the stream ------------------------------------------------------------------------ */
@@ -322,6 +478,10 @@ void bl_fe_stream_destroy(bl_fe_stream *st) {
             free(st->workers[i].in);
             free(st->workers[i].spec);
             free(st->workers[i].pow);
+            free(st->workers[i].lx);
+            free(st->workers[i].lre);
+            free(st->workers[i].lim);
+            free(st->workers[i].lmel);
         }
     free(st->workers);
     free(st->buf);
@@ -351,11 +511,20 @@ bl_status bl_fe_stream_create(const bl_frontend *fe, int threads, bl_fe_stream *
     bool ok = st->workers && st->head && st->tail && st->pcen_M && st->buf;
     for (int i = 0; ok && i < threads; i++) {
         fe_worker *w = &st->workers[i];
-        w->cfg = kiss_fftr_alloc(n_fft, 0, NULL, NULL);
-        w->in = calloc((size_t)n_fft, sizeof(float));
-        w->spec = malloc((size_t)fe->n_freqs * sizeof(kiss_fft_cpx));
-        w->pow = malloc((size_t)fe->n_freqs * sizeof(float));
-        ok = w->cfg && w->in && w->spec && w->pow;
+        if (fe->rfft) {
+            size_t rows = (size_t)fe->n_freqs * LANES;
+            w->lx = malloc((size_t)n_fft * LANES * sizeof(float));
+            w->lre = malloc(rows * sizeof(float));
+            w->lim = malloc(rows * sizeof(float));
+            w->lmel = malloc((size_t)fe->p.mel.n_mels * LANES * sizeof(float));
+            ok = w->lx && w->lre && w->lim && w->lmel;
+        } else {
+            w->cfg = kiss_fftr_alloc(n_fft, 0, NULL, NULL);
+            w->in = calloc((size_t)n_fft, sizeof(float));
+            w->spec = malloc((size_t)fe->n_freqs * sizeof(kiss_fft_cpx));
+            w->pow = malloc((size_t)fe->n_freqs * sizeof(float));
+            ok = w->cfg && w->in && w->spec && w->pow;
+        }
     }
     if (!ok) {
         bl_fe_stream_destroy(st);
@@ -426,17 +595,26 @@ static bl_status fe_append_reversed(bl_fe_stream *st, const float *from, size_t 
 
 typedef struct {
     bl_fe_stream *st;
-    uint64_t first; /* frame index of task 0 */
-    float *out;     /* n_mels floats per task */
+    uint64_t first; /* index of the first frame */
+    size_t n;       /* frames */
+    float *out;     /* n_mels floats per frame */
 } fe_job;
 
+/* Task t: frame first+t (KissFFT), or the batch of frames first + t*LANES ... */
 static void fe_task(void *ctx, size_t t, int worker) {
     fe_job *job = ctx;
     bl_fe_stream *st = job->st;
     const bl_frontend *fe = st->fe;
-    uint64_t start = (job->first + t) * (uint64_t)fe->p.hop_length;
-    fe_frame(fe, &st->workers[worker], st->buf + (start - st->buf_base),
-             job->out + t * (size_t)fe->p.mel.n_mels);
+    size_t hop = (size_t)fe->p.hop_length, nm = (size_t)fe->p.mel.n_mels;
+    size_t f0 = fe->rfft ? t * LANES : t;
+    uint64_t start = (job->first + f0) * (uint64_t)hop;
+    const float *x = st->buf + (start - st->buf_base);
+    if (fe->rfft) {
+        size_t count = job->n - f0 < LANES ? job->n - f0 : LANES;
+        fe_batch(fe, &st->workers[worker], x, hop, (int)count, job->out + f0 * nm);
+    } else {
+        fe_frame(fe, &st->workers[worker], x, job->out + f0 * nm);
+    }
 }
 
 static void fe_pcen(bl_fe_stream *st, float *frames, size_t n) {
@@ -469,8 +647,8 @@ static void fe_emit(bl_fe_stream *st, float *out, size_t cap, size_t *n_out) {
     if (n > cap - *n_out) n = cap - *n_out;
     if (n > 0) {
         float *dst = out + *n_out * (size_t)fe->p.mel.n_mels;
-        fe_job job = {st, st->next_frame, dst};
-        bl_threadpool_run(st->pool, fe_task, &job, n);
+        fe_job job = {st, st->next_frame, n, dst};
+        bl_threadpool_run(st->pool, fe_task, &job, fe->rfft ? (n + LANES - 1) / LANES : n);
         if (fe->p.compression.type == BL_COMP_PCEN) fe_pcen(st, dst, n);
         st->next_frame += n;
         *n_out += n;

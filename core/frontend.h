@@ -1,6 +1,7 @@
 /* frontend.h — the spectrogram front end (DESIGN §5): framing, periodic Hann window,
  * power spectrum, mel filterbank (torchaudio.functional.melscale_fbanks semantics) and
- * compression (log, db, pcen, none). CPU reference implementation (KissFFT).
+ * compression (log, db, pcen, none). CPU reference implementation (core/fft.h's batched
+ * FFT for power-of-two n_fft, KissFFT for other even lengths).
  *
  * Semantics are exactly those of torch.stft(n_fft, hop_length, win_length,
  * window=hann_window(win_length, periodic=True) centred in n_fft, center, pad_mode,
@@ -90,6 +91,15 @@ const bl_frontend_params *bl_frontend_params_of(const bl_frontend *fe);
 const float *bl_frontend_mel_matrix(const bl_frontend *fe);
 /* Analysis window of n_fft samples (the win_length Hann window centred, zeros around). */
 const float *bl_frontend_window(const bl_frontend *fe);
+
+/* The FFT the front end runs, on n_frames already-windowed frames (frames[f*n_fft + i]),
+ * writing the n_freqs = n_fft/2+1 bins of frame f to spec[(f*n_freqs + k)*2 + {0,1}]
+ * (re, im interleaved: the layout of an R2C FFT). Bit-identical to the spectra behind the
+ * stream's features (the batched FFT of core/fft.h for power-of-two n_fft, KissFFT
+ * otherwise). For tests and the kernel emulation, where it stands in for cuFFT.
+ * BL_ERR_NOMEM when scratch cannot be allocated. */
+bl_status bl_frontend_spectrum(const bl_frontend *fe, const float *frames, size_t n_frames,
+                               float *spec);
 
 /* Number of frames produced for `n_samples` samples in total (torch.stft's count:
  * center ? 1 + n/hop : (n >= n_fft ? 1 + (n-n_fft)/hop : 0)), except that an empty input

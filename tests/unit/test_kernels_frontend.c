@@ -3,8 +3,8 @@
  *
  * For several front-end configurations, on a deterministic signal: the CPU reference end to
  * end (bl_frontend_create + bl_fe_stream_push/finish), and the device pipeline in emulation:
- * padding on the host as the backend will do it, frame_window kernel, KissFFT standing in for
- * cuFFT R2C, power_mel kernel, then the compress or pcen kernel. Every buffer a kernel sees
+ * padding on the host as the backend will do it, frame_window kernel, the CPU reference's FFT
+ * (bl_frontend_spectrum) standing in for cuFFT R2C, power_mel kernel, then the compress or pcen kernel. Every buffer a kernel sees
  * has guard bytes on both sides, checked after each launch; outputs are prefilled with NaN
  * so that an element a kernel forgets shows up; inputs are checked unchanged. Each kernel is
  * also checked alone against a direct computation here, the sparse mel sum against the dense
@@ -25,7 +25,6 @@
  * exactly once in CUDA's linear order, partial blocks leave the tail untouched, and launch
  * configurations CUDA rejects are reported by BL_KERNEL_LAUNCH_CHECK() without running.
  */
-#include <kissfft/kiss_fftr.h> /* the FFT standing in for cuFFT R2C */
 #include <math.h>              /* sin, isfinite, fabs */
 #include <stdint.h>            /* uint32_t for the signal's noise */
 #include <stdlib.h>            /* malloc, setenv */
@@ -250,13 +249,12 @@ static int run_emulated(const bl_frontend *fe, const float *x, size_t n, float *
         }
     BL_CHECK(wrong == 0, "frame_window: %zu of %zu values differ from samples x window", wrong, nfe);
 
-    /* The FFT: KissFFT where the device runs cuFFT R2C; same interleaved layout. */
+    /* The FFT: the CPU reference's own (bl_frontend_spectrum) where the device runs cuFFT
+     * R2C; same interleaved layout. */
     float *d_spec = galloc(&g, nsp * sizeof(float), "spectrum");
-    kiss_fftr_cfg cfg = kiss_fftr_alloc(n_fft, 0, NULL, NULL);
-    BL_REQUIRE(d_spec && cfg && sizeof(kiss_fft_cpx) == 2 * sizeof(float), "kissfft setup");
-    for (size_t f = 0; f < n_frames; f++)
-        kiss_fftr(cfg, d_frames + f * (size_t)n_fft, (kiss_fft_cpx *)(d_spec + f * 2 * (size_t)n_freqs));
-    kiss_fftr_free(cfg);
+    BL_REQUIRE(d_spec, "out of memory");
+    BL_REQUIRE(bl_frontend_spectrum(fe, d_frames, n_frames, d_spec) == BL_OK, "spectrum: %s",
+               bl_error_message());
 
     /* power_mel, with the band ranges and without: same bits. */
     size_t nmat = (size_t)n_freqs * (size_t)n_mels;
