@@ -38,7 +38,16 @@
  * BL_ERR_NO_SPACE (ENOSPC, EDQUOT) or BL_ERR_IO with the path; nothing already in the manifest
  * is touched, so the directory stays valid and resumable. For tests, the environment
  * variable BL_TEST_ENOSPC_AFTER_BYTES=N makes chunk writes fail with ENOSPC once N bytes
- * have been written by this process (an injected fault at the write layer).
+ * have gone through the write layer of one open directory (the write that crosses N is cut
+ * short there, so torn files are exercised too). BL_TEST_CRASH_AT=POINT[:N] kills the process
+ * with SIGKILL the N-th time it reaches POINT (chunk_renamed, carry_written, journal_written,
+ * manifest_written) — the crash tests' way to stop between two steps of the protocol.
+ *
+ * Checkpoint details (io/outputs.c): rows a table holds that are not in a chunk yet are also
+ * appended to checkpoint/carry-<table>-NNNNN.csv and fsynced before the item's journal line,
+ * so every committed item survives a crash (not only those in finished chunks). A journal
+ * line records each table's next chunk number and carry length; on --resume the last line
+ * that agrees with manifest.json is the state. See docs/output-format.md.
  *
  * Threading: one writer thread owns a bl_outdir; nothing here is called concurrently.
  */
@@ -66,10 +75,23 @@ typedef struct {
 
 typedef struct bl_outdir bl_outdir;
 
-/* Open (and lock) the output directory. On --resume, *n_done receives how many items are
- * already committed and bl_outdir_item_done() answers for each. */
+/* "segments", "events", "window_scores" (the folder and manifest names); NULL if invalid. */
+const char *bl_table_name(bl_table_id t);
+/* Table id by name; -1 when unknown. */
+int bl_table_from_name(const char *name);
+
+/* Open (and lock) the output directory. On --resume, bl_outdir_n_done() tells how many items
+ * are already committed and bl_outdir_item_done() answers for each; a resume whose fingerprint
+ * differs fails with BL_ERR_CONFIG naming the keys that differ. */
 bl_status bl_outdir_open(const bl_outdir_opts *opts, bl_outdir **out);
+/* True for items committed successfully (in an earlier session or this one). Items that failed
+ * before are not done: --resume retries them. */
 bool bl_outdir_item_done(const bl_outdir *od, int64_t item);
+int64_t bl_outdir_n_done(const bl_outdir *od);
+/* On --resume: BL_ERR_CONFIG when the journal recorded another key for this item (the plan
+ * changed, e.g. files were added to a source folder). OK for items it does not know. */
+bl_status bl_outdir_verify_item_key(const bl_outdir *od, int64_t item, const char *key);
+const char *bl_outdir_path(const bl_outdir *od);
 
 /* Rows of one finished work item: for each table, a buffer of complete CSV lines (each ending
  * in '\n', fields already RFC 4180-quoted) and their count. `key` identifies the item in the
@@ -87,18 +109,28 @@ typedef struct {
     bool failed;            /* the item failed: no rows; reason in error_* */
     const char *error_stage;
     const char *error_message;
+    bl_status error_status;  /* written to errors.csv's status column (BL_OK: "failed") */
 } bl_item_result;
 
+/* Items may come in any order; each is appended (and made durable: carry + journal fsynced)
+ * once all earlier items are. Errors: BL_ERR_INVALID_ARG (item twice, rows not ending in '\n',
+ * rows for a table without header), BL_ERR_NO_SPACE / BL_ERR_IO from the write layer — after a
+ * write error every later commit fails too, and the directory keeps its last valid state. */
 bl_status bl_outdir_commit_item(bl_outdir *od, const bl_item_result *r);
-/* Write run.json (the pipeline formats the JSON object body). */
+/* Write run.json atomically. `json` is a complete JSON object ("{...}"), written as given; text
+ * that does not start with '{' is taken as the members and wrapped in braces. */
 bl_status bl_outdir_write_run_json(bl_outdir *od, const char *json);
-/* End of run: write the last partial chunks, the manifest; unlock. *n_failed = failed items. */
+/* End of run: append items still waiting (gaps skipped), write the last partial chunks (a
+ * table without any row gets one header-only chunk), a journal "close" line, the manifest
+ * with "complete": true, errors.csv; unlock and free (also on error). *n_failed = items whose
+ * last attempt failed. */
 bl_status bl_outdir_close(bl_outdir *od, int64_t *n_failed);
 /* Abort: keep what is committed, unlock, free (after a fatal error or a signal). */
 void bl_outdir_abort(bl_outdir *od);
 
-/* RFC 4180 quoting of one field into buf (quotes only when needed). Returns bytes written
- * (excluding NUL), or the needed size when cap is too small. */
+/* RFC 4180 quoting of one field into buf (quotes only when it holds , " CR or LF). Like
+ * snprintf: returns the quoted length (excluding NUL); when that is >= cap nothing is written
+ * (buf may be NULL with cap 0 to ask for the size). */
 size_t bl_csv_quote(const char *field, char *buf, size_t cap);
 
 #endif

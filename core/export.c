@@ -1,0 +1,468 @@
+/* export.c — `baleen export` (see export.h): manifest → verified chunks → records → CSV,
+ * JSON lines or Raven selection tables, combined or one file per source.
+ *
+ * Records are split from the decompressed stream by a small RFC 4180 state machine (a quoted
+ * field may hold newlines), so memory is one record plus one chunk file.
+ * Threading: one call, one thread; no shared state.
+ */
+#include "export.h"
+
+#include <errno.h>    /* errno */
+#include <math.h>     /* isfinite */
+#include <stdio.h>    /* FILE, fopen, rename */
+#include <stdlib.h>   /* malloc, strtod */
+#include <string.h>   /* strcmp */
+#include <sys/stat.h> /* mkdir for the per-source folder */
+#include <unistd.h>   /* unlink */
+
+#include "io/json.h"     /* run.json reader, bl_strbuf, JSON escaping */
+#include "io/manifest.h" /* bl_manifest_load */
+#include "io/zchunk.h"   /* bl_zchunk_read: verified decompression */
+#include "log.h"         /* warnings (incomplete run) */
+
+#define MAX_COLS 4096
+
+typedef struct {
+    FILE *f;
+    char *path, *tmp; /* temp name renamed to path at the end */
+} out_file;
+
+typedef struct {
+    char *name;
+    long long selections; /* raven: last Selection number written for this source */
+    bool created;
+} src_state;
+
+typedef struct {
+    const bl_export_opts *o;
+    const char *chunk;       /* path of the chunk being read, for messages */
+    bl_strbuf rec;           /* the current record's raw text */
+    bool in_quotes, after_cr;
+    long long rec_in_chunk;  /* records seen in this chunk (header included) */
+    const char *header;      /* manifest header line */
+    /* parsed header */
+    char **cols;
+    int n_cols;
+    int c_source, c_channel, c_class, c_start, c_end, c_peak, c_mean, c_start_utc, c_end_utc, c_clip;
+    /* fields of the current record */
+    char **fields;
+    int n_fields;
+    bl_strbuf fbuf;
+    double low_hz, high_hz;
+    /* outputs */
+    out_file combined;
+    out_file cur;            /* per-source: the open file */
+    char *cur_source;
+    src_state *srcs;
+    size_t n_srcs;
+    long long rows, selections;
+    bool wrote_header;
+} exporter;
+
+bl_status bl_export_parse_format(const char *s, bl_export_format *f) {
+    if (!strcmp(s, "csv")) *f = BL_EXPORT_CSV;
+    else if (!strcmp(s, "jsonl")) *f = BL_EXPORT_JSONL;
+    else if (!strcmp(s, "raven")) *f = BL_EXPORT_RAVEN;
+    else return BL_ERROR(BL_ERR_USAGE, "unknown format '%s' (csv, jsonl or raven)", s);
+    return BL_OK;
+}
+
+void bl_export_safe_name(const char *key, char *buf, size_t cap) {
+    size_t n = 0;
+    for (const unsigned char *p = (const unsigned char *)key; *p && n + 1 < cap && n < 200; p++) {
+        unsigned char c = *p;
+        bool bad = c == '/' || c == '\\' || c < 0x20 || c == 0x7f || (n == 0 && c == '.');
+        buf[n++] = bad ? '_' : (char)c;
+    }
+    if (n == 0 && cap > 1) buf[n++] = '_';
+    if (cap) buf[n] = '\0';
+}
+
+/* ---- output files ----------------------------------------------------------------------- */
+
+/* Combined output goes through a temp name (renamed when all chunks verified); per-source
+ * files are opened directly ("a" when this export already wrote that source). */
+static bl_status out_open(out_file *of, const char *path, bool use_tmp, bool append) {
+    of->path = strdup(path);
+    BL_CHECK_ALLOC(of->path);
+    of->tmp = NULL;
+    if (use_tmp) {
+        size_t n = strlen(path) + 5;
+        of->tmp = malloc(n);
+        BL_CHECK_ALLOC(of->tmp);
+        snprintf(of->tmp, n, "%s.tmp", path);
+    }
+    of->f = fopen(of->tmp ? of->tmp : path, append ? "a" : "w");
+    if (!of->f) return BL_ERROR(BL_ERR_IO, "cannot create %s: %s", of->tmp ? of->tmp : path, strerror(errno));
+    return BL_OK;
+}
+
+/* Close; keep (rename temp → final) or drop. */
+static bl_status out_close(out_file *of, bool keep) {
+    bl_status s = BL_OK;
+    if (of->f) {
+        bool err = ferror(of->f) != 0;
+        if (fclose(of->f) != 0 || err) s = BL_ERROR(BL_ERR_IO, "writing %s failed: %s", of->path, strerror(errno));
+    }
+    if (of->tmp) {
+        if (keep && s == BL_OK && rename(of->tmp, of->path) != 0)
+            s = BL_ERROR(BL_ERR_IO, "cannot rename %s: %s", of->tmp, strerror(errno));
+        if (!keep || s != BL_OK) unlink(of->tmp);
+    }
+    free(of->path);
+    free(of->tmp);
+    memset(of, 0, sizeof *of);
+    return s;
+}
+
+/* ---- records --------------------------------------------------------------------------- */
+
+/* Split a raw record into unquoted fields (ex->fields). */
+static bl_status split_fields(exporter *ex, const char *r, size_t len) {
+    ex->fbuf.len = 0;
+    size_t offs[MAX_COLS];
+    int n = 0;
+    size_t i = 0;
+    for (;;) {
+        if (n == MAX_COLS) return BL_ERROR(BL_ERR_FORMAT, "%s: a record has more than %d fields", ex->chunk, MAX_COLS);
+        offs[n++] = ex->fbuf.len;
+        if (i < len && r[i] == '"') {
+            i++;
+            for (;;) {
+                if (i >= len) return BL_ERROR(BL_ERR_FORMAT, "%s: unterminated quoted field", ex->chunk);
+                if (r[i] == '"') {
+                    if (i + 1 < len && r[i + 1] == '"') { bl_strbuf_append(&ex->fbuf, "\"", 1); i += 2; continue; }
+                    i++;
+                    break;
+                }
+                bl_strbuf_append(&ex->fbuf, &r[i++], 1);
+            }
+            if (i < len && r[i] != ',') return BL_ERROR(BL_ERR_FORMAT, "%s: text after a closing quote", ex->chunk);
+        } else {
+            size_t b = i;
+            while (i < len && r[i] != ',') {
+                if (r[i] == '"') return BL_ERROR(BL_ERR_FORMAT, "%s: quote inside an unquoted field", ex->chunk);
+                i++;
+            }
+            bl_strbuf_append(&ex->fbuf, r + b, i - b);
+        }
+        bl_strbuf_append(&ex->fbuf, "", 1); /* NUL separator */
+        if (i >= len) break;
+        i++; /* comma */
+    }
+    BL_RETURN_IF(ex->fbuf.oom, BL_ERR_NOMEM, "out of memory splitting a record");
+    free(ex->fields);
+    ex->fields = malloc((size_t)n * sizeof *ex->fields);
+    BL_CHECK_ALLOC(ex->fields);
+    for (int k = 0; k < n; k++) ex->fields[k] = ex->fbuf.data + offs[k];
+    ex->n_fields = n;
+    return BL_OK;
+}
+
+static int col_index(const exporter *ex, const char *name) {
+    for (int i = 0; i < ex->n_cols; i++)
+        if (!strcmp(ex->cols[i], name)) return i;
+    return -1;
+}
+
+static bl_status parse_header(exporter *ex) {
+    BL_TRY(split_fields(ex, ex->header, strlen(ex->header)));
+    ex->cols = calloc((size_t)ex->n_fields, sizeof *ex->cols);
+    BL_CHECK_ALLOC(ex->cols);
+    ex->n_cols = ex->n_fields;
+    for (int i = 0; i < ex->n_cols; i++) {
+        ex->cols[i] = strdup(ex->fields[i]);
+        BL_CHECK_ALLOC(ex->cols[i]);
+    }
+    ex->c_source = col_index(ex, "source");
+    ex->c_channel = col_index(ex, "channel");
+    ex->c_class = col_index(ex, "class");
+    ex->c_start = col_index(ex, "start_s");
+    ex->c_end = col_index(ex, "end_s");
+    ex->c_peak = col_index(ex, "peak");
+    ex->c_mean = col_index(ex, "mean");
+    ex->c_start_utc = col_index(ex, "start_utc");
+    ex->c_end_utc = col_index(ex, "end_utc");
+    ex->c_clip = col_index(ex, "clip");
+    if (ex->o->format == BL_EXPORT_RAVEN) {
+        static const char *need[] = {"source", "channel", "class", "start_s", "end_s", "peak", "mean"};
+        for (size_t i = 0; i < sizeof need / sizeof *need; i++)
+            BL_RETURN_IF(col_index(ex, need[i]) < 0, BL_ERR_FORMAT,
+                         "the events table of %s has no '%s' column (header: %s); cannot write Raven tables",
+                         ex->o->dir, need[i], ex->header);
+    }
+    if (ex->o->per_source)
+        BL_RETURN_IF(ex->c_source < 0, BL_ERR_FORMAT, "the %s table has no 'source' column; --per-source needs it",
+                     bl_table_name(ex->o->table));
+    return BL_OK;
+}
+
+static bool is_json_number(const char *s) {
+    const char *p = s;
+    if (*p == '-') p++;
+    if (*p < '0' || *p > '9') return false;
+    if (*p == '0') p++;
+    else while (*p >= '0' && *p <= '9') p++;
+    if (*p == '.') {
+        p++;
+        if (*p < '0' || *p > '9') return false;
+        while (*p >= '0' && *p <= '9') p++;
+    }
+    if (*p == 'e' || *p == 'E') {
+        p++;
+        if (*p == '+' || *p == '-') p++;
+        if (*p < '0' || *p > '9') return false;
+        while (*p >= '0' && *p <= '9') p++;
+    }
+    return *p == '\0';
+}
+
+static const char *field(const exporter *ex, int c) { return c >= 0 && c < ex->n_fields ? ex->fields[c] : ""; }
+
+/* The file this record goes to (per-source: switch files when the source changes). */
+static bl_status target(exporter *ex, FILE **f, src_state **st) {
+    *st = NULL;
+    if (!ex->o->per_source) {
+        *f = ex->combined.f;
+        return BL_OK;
+    }
+    const char *src = field(ex, ex->c_source);
+    size_t i = 0;
+    for (; i < ex->n_srcs; i++)
+        if (!strcmp(ex->srcs[i].name, src)) break;
+    if (i == ex->n_srcs) {
+        src_state *n = realloc(ex->srcs, (ex->n_srcs + 1) * sizeof *n);
+        BL_CHECK_ALLOC(n);
+        ex->srcs = n;
+        ex->srcs[i] = (src_state){strdup(src), 0, false};
+        BL_CHECK_ALLOC(ex->srcs[i].name);
+        ex->n_srcs++;
+    }
+    *st = &ex->srcs[i];
+    if (!ex->cur_source || strcmp(ex->cur_source, src) != 0) {
+        BL_TRY(out_close(&ex->cur, true));
+        free(ex->cur_source);
+        ex->cur_source = strdup(src);
+        BL_CHECK_ALLOC(ex->cur_source);
+        char name[256], path[4096];
+        bl_export_safe_name(src, name, sizeof name);
+        static const char *ext[] = {"csv", "jsonl"};
+        if (ex->o->format == BL_EXPORT_RAVEN) snprintf(path, sizeof path, "%s/%s.selections.txt", ex->o->out, name);
+        else snprintf(path, sizeof path, "%s/%s.%s.%s", ex->o->out, name, bl_table_name(ex->o->table), ext[ex->o->format]);
+        /* rows of a source usually come together (plan order), but channels or retried
+         * items may interleave: append to the file this export already started */
+        BL_TRY(out_open(&ex->cur, path, false, (*st)->created));
+    }
+    *f = ex->cur.f;
+    return BL_OK;
+}
+
+static void raven_header(exporter *ex, FILE *f) {
+    fputs("Selection\tView\tChannel\tBegin Time (s)\tEnd Time (s)\tLow Freq (Hz)\tHigh Freq (Hz)", f);
+    if (!ex->o->per_source) fputs("\tBegin File", f);
+    fputs("\tClass\tPeak Score\tMean Score\tSource", f);
+    if (ex->c_start_utc >= 0) fputs("\tBegin UTC", f);
+    if (ex->c_end_utc >= 0) fputs("\tEnd UTC", f);
+    if (ex->c_clip >= 0) fputs("\tClip", f);
+    fputc('\n', f);
+}
+
+/* Raven cells are tab-separated: tabs and newlines inside values become spaces. */
+static void raven_cell(FILE *f, const char *s) {
+    fputc('\t', f);
+    for (; *s; s++) fputc(*s == '\t' || *s == '\n' || *s == '\r' ? ' ' : *s, f);
+}
+
+static bl_status emit(exporter *ex, const char *raw, size_t len) {
+    if (ex->o->format != BL_EXPORT_CSV || ex->o->per_source) BL_TRY(split_fields(ex, raw, len));
+    FILE *f;
+    src_state *st;
+    BL_TRY(target(ex, &f, &st));
+    bool first = st ? !st->created : !ex->wrote_header;
+    if (st) st->created = true;
+    ex->wrote_header = true;
+    ex->rows++;
+    if (ex->o->format == BL_EXPORT_CSV) {
+        if (first) fprintf(f, "%s\n", ex->header);
+        fwrite(raw, 1, len, f);
+        fputc('\n', f);
+    } else if (ex->o->format == BL_EXPORT_JSONL) {
+        bl_strbuf b = {0};
+        bl_strbuf_append(&b, "{", 1);
+        for (int i = 0; i < ex->n_cols; i++) {
+            if (i) bl_strbuf_append(&b, ", ", 2);
+            bl_strbuf_json_string(&b, ex->cols[i]);
+            bl_strbuf_append(&b, ": ", 2);
+            const char *v = field(ex, i);
+            if (!*v) bl_strbuf_puts(&b, "null");
+            else if (is_json_number(v)) bl_strbuf_puts(&b, v);
+            else bl_strbuf_json_string(&b, v);
+        }
+        bl_strbuf_append(&b, "}\n", 2);
+        if (b.oom) {
+            bl_strbuf_free(&b);
+            return BL_ERROR(BL_ERR_NOMEM, "out of memory");
+        }
+        fwrite(b.data, 1, b.len, f);
+        bl_strbuf_free(&b);
+    } else {
+        if (first) raven_header(ex, f);
+        long long sel = st ? ++st->selections : ++ex->selections;
+        char *end;
+        long ch = strtol(field(ex, ex->c_channel), &end, 10);
+        BL_RETURN_IF(*end || end == field(ex, ex->c_channel) || ch < 0, BL_ERR_FORMAT,
+                     "%s: channel '%s' is not a number (record %lld)", ex->chunk, field(ex, ex->c_channel),
+                     ex->rec_in_chunk);
+        fprintf(f, "%lld\tSpectrogram 1\t%ld\t%s\t%s\t%.10g\t%.10g", sel, ch + 1, field(ex, ex->c_start),
+                field(ex, ex->c_end), ex->low_hz, ex->high_hz);
+        if (!ex->o->per_source) {
+            const char *src = field(ex, ex->c_source), *slash = strrchr(src, '/');
+            raven_cell(f, slash ? slash + 1 : src);
+        }
+        raven_cell(f, field(ex, ex->c_class));
+        raven_cell(f, field(ex, ex->c_peak));
+        raven_cell(f, field(ex, ex->c_mean));
+        raven_cell(f, field(ex, ex->c_source));
+        if (ex->c_start_utc >= 0) raven_cell(f, field(ex, ex->c_start_utc));
+        if (ex->c_end_utc >= 0) raven_cell(f, field(ex, ex->c_end_utc));
+        if (ex->c_clip >= 0) raven_cell(f, field(ex, ex->c_clip));
+        fputc('\n', f);
+    }
+    BL_RETURN_IF(ferror(f), BL_ERR_IO, "writing the export failed: %s", strerror(errno));
+    return BL_OK;
+}
+
+static bl_status record_done(exporter *ex) {
+    size_t len = ex->rec.len;
+    const char *r = ex->rec.data ? ex->rec.data : "";
+    ex->rec_in_chunk++;
+    bl_status s = BL_OK;
+    if (ex->rec_in_chunk == 1) { /* every chunk starts with the header line */
+        if (len != strlen(ex->header) || memcmp(r, ex->header, len) != 0)
+            s = BL_ERROR(BL_ERR_FORMAT, "chunk %s does not start with the table's header line", ex->chunk);
+    } else {
+        s = emit(ex, r, len);
+    }
+    ex->rec.len = 0;
+    return s;
+}
+
+static bl_status sink(void *user, const char *data, size_t len) {
+    exporter *ex = user;
+    for (size_t i = 0; i < len; i++) {
+        char c = data[i];
+        if (c == '"') ex->in_quotes = !ex->in_quotes; /* "" toggles twice: still right */
+        if (c == '\n' && !ex->in_quotes) {
+            if (ex->rec.len && ex->rec.data[ex->rec.len - 1] == '\r') ex->rec.len--;
+            BL_TRY(record_done(ex));
+            continue;
+        }
+        bl_strbuf_append(&ex->rec, &c, 1);
+    }
+    BL_RETURN_IF(ex->rec.oom, BL_ERR_NOMEM, "out of memory reading %s", ex->chunk);
+    return BL_OK;
+}
+
+/* Low/High Freq for Raven from run.json's effective front end. */
+static void load_band(exporter *ex) {
+    ex->low_hz = 0;
+    ex->high_hz = 0;
+    char path[4096];
+    snprintf(path, sizeof path, "%s/run.json", ex->o->dir);
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        BL_LOG_W("export: %s not found; Low/High Freq set to 0", path);
+        return;
+    }
+    bl_strbuf b = {0};
+    char buf[65536];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, f)) > 0) bl_strbuf_append(&b, buf, n);
+    fclose(f);
+    bl_json *j = NULL;
+    if (b.oom || bl_json_parse(b.data ? b.data : "", b.len, path, &j) != BL_OK) {
+        BL_LOG_W("export: cannot read %s (%s); Low/High Freq set to 0", path, bl_error_message());
+        bl_strbuf_free(&b);
+        return;
+    }
+    bl_strbuf_free(&b);
+    const bl_json *fe = bl_json_find(j, "frontend");
+    const bl_json *fmin = bl_json_get(fe, "fmin"), *fmax = bl_json_get(fe, "fmax");
+    const bl_json *sr = bl_json_get(fe, "sample_rate");
+    if (!sr || sr->type != BL_JSON_NUMBER) sr = bl_json_find(j, "sample_rate");
+    double rate = sr && sr->type == BL_JSON_NUMBER ? sr->number : 0;
+    if (fmin && fmin->type == BL_JSON_NUMBER && isfinite(fmin->number)) ex->low_hz = fmin->number;
+    ex->high_hz = fmax && fmax->type == BL_JSON_NUMBER && fmax->number > 0 ? fmax->number : rate / 2;
+    if (ex->high_hz <= 0) BL_LOG_W("export: no sample rate or fmax in %s; High Freq set to 0", path);
+    bl_json_free(j);
+}
+
+bl_status bl_export_run(const bl_export_opts *o, long long *n_rows) {
+    exporter ex = {.o = o};
+    char path[4096];
+    snprintf(path, sizeof path, "%s/manifest.json", o->dir);
+    bl_manifest m;
+    bl_status s = bl_manifest_load(path, &m);
+    if (s == BL_ERR_NOT_FOUND)
+        return BL_ERROR(BL_ERR_NOT_FOUND, "%s is not a baleen output directory (no manifest.json)", o->dir);
+    BL_TRY(s);
+    const bl_manifest_table *t = &m.tables[o->table];
+    if (o->format == BL_EXPORT_RAVEN && o->table != BL_TABLE_EVENTS)
+        s = BL_ERROR(BL_ERR_USAGE, "--format raven writes the events table only (got --table %s)", bl_table_name(o->table));
+    else if (!t->header)
+        s = BL_ERROR(BL_ERR_NOT_FOUND, "%s has no %s table%s", o->dir, bl_table_name(o->table),
+                     o->table == BL_TABLE_WINDOW_SCORES ? " (the run had persist.window_scores off)" : "");
+    else if (o->per_source && !o->out)
+        s = BL_ERROR(BL_ERR_USAGE, "--per-source needs -o FOLDER");
+    if (s == BL_OK && !m.complete)
+        BL_LOG_W("export: the run in %s did not finish (manifest.json is not complete); exporting the %zu "
+                 "chunk(s) written so far", o->dir, t->n_chunks);
+    if (s == BL_OK) {
+        ex.header = t->header;
+        s = parse_header(&ex);
+    }
+    if (s == BL_OK && o->format == BL_EXPORT_RAVEN) load_band(&ex);
+    if (s == BL_OK && o->per_source && mkdir(o->out, 0755) != 0 && errno != EEXIST)
+        s = BL_ERROR(BL_ERR_IO, "cannot create folder %s: %s", o->out, strerror(errno));
+    if (s == BL_OK && !o->per_source) {
+        if (o->out) s = out_open(&ex.combined, o->out, true, false);
+        else ex.combined.f = stdout;
+    }
+    for (size_t i = 0; i < t->n_chunks && s == BL_OK; i++) {
+        snprintf(path, sizeof path, "%s/%s", o->dir, t->chunks[i].path);
+        ex.chunk = path;
+        ex.rec_in_chunk = 0;
+        ex.in_quotes = false;
+        ex.rec.len = 0;
+        long long before = ex.rows;
+        s = bl_zchunk_read(path, t->chunks[i].sha256, sink, &ex, NULL);
+        if (s == BL_OK && ex.rec.len) s = BL_ERROR(BL_ERR_FORMAT, "chunk %s ends inside a record", path);
+        if (s == BL_OK && ex.rows - before != t->chunks[i].rows)
+            s = BL_ERROR(BL_ERR_FORMAT, "chunk %s holds %lld rows but manifest.json lists %lld", path,
+                         ex.rows - before, (long long)t->chunks[i].rows);
+    }
+    /* a table without rows still gets its header (csv) */
+    if (s == BL_OK && !ex.wrote_header && !o->per_source) {
+        if (o->format == BL_EXPORT_CSV) fprintf(ex.combined.f, "%s\n", ex.header);
+        else if (o->format == BL_EXPORT_RAVEN) raven_header(&ex, ex.combined.f);
+    }
+    if (ex.combined.f == stdout) {
+        if (fflush(stdout) != 0 && s == BL_OK) s = BL_ERROR(BL_ERR_IO, "writing to stdout: %s", strerror(errno));
+    } else if (ex.combined.f) {
+        bl_status cs = out_close(&ex.combined, s == BL_OK);
+        if (s == BL_OK) s = cs;
+    }
+    bl_status cs = out_close(&ex.cur, true);
+    if (s == BL_OK) s = cs;
+    if (n_rows) *n_rows = ex.rows;
+    for (int i = 0; i < ex.n_cols; i++) free(ex.cols[i]);
+    free(ex.cols);
+    free(ex.fields);
+    for (size_t i = 0; i < ex.n_srcs; i++) free(ex.srcs[i].name);
+    free(ex.srcs);
+    free(ex.cur_source);
+    bl_strbuf_free(&ex.rec);
+    bl_strbuf_free(&ex.fbuf);
+    bl_manifest_free(&m);
+    return s;
+}
