@@ -23,6 +23,8 @@
 #include "frontend.h"
 
 typedef enum { BL_BACKEND_AUTO = 0, BL_BACKEND_CPU = 1, BL_BACKEND_CUDA = 2 } bl_backend_kind;
+/* runtime.progress: auto = a live line when stderr is a terminal, nothing otherwise. */
+typedef enum { BL_PROGRESS_AUTO = 0, BL_PROGRESS_BAR = 1, BL_PROGRESS_JSON = 2, BL_PROGRESS_NONE = 3 } bl_progress_mode;
 
 typedef struct {
     char *path;         /* file, directory, glob, URL or manifest CSV */
@@ -36,6 +38,13 @@ typedef struct {
     size_t n_sources;
     char *model; /* model directory (model.onnx + model.yaml) or .onnx file */
     bl_frontend_params frontend;
+    struct {
+        int window_frames; /* frames per model window; 0 = the model card's */
+        int hop_frames;    /* frames between window starts; 0 = the model card's */
+    } windows;
+    struct {
+        int size; /* windows per model batch (fixed shape; the last one padded) */
+    } batch;
     struct {
         double segment_seconds;
         char **aggregates; /* "max", "mean", "pNN", "topK_mean" */
@@ -52,8 +61,15 @@ typedef struct {
         double clips_pad_seconds;
     } output;
     struct {
+        bool window_scores; /* window_scores/ table: every window's scores */
+        bool features;      /* features/<source>.ch<C>.npy: every frame of the front end */
+    } persist;
+    struct {
         bl_backend_kind backend;
         int threads; /* 0 = all cores */
+        bl_progress_mode progress;
+        int files_in_flight;  /* files decoded ahead of the model (>= 1) */
+        double block_seconds; /* audio per decode block; results do not depend on it */
     } runtime;
     char *origin; /* path of the file it was loaded from (or the name given to
                      bl_config_load_string); NULL for pure defaults */

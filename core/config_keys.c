@@ -31,6 +31,7 @@ _Static_assert(sizeof(bl_mel_norm) == sizeof(int), "enum size");
 _Static_assert(sizeof(bl_comp_type) == sizeof(int), "enum size");
 _Static_assert(sizeof(bl_window_type) == sizeof(int), "enum size");
 _Static_assert(sizeof(bl_backend_kind) == sizeof(int), "enum size");
+_Static_assert(sizeof(bl_progress_mode) == sizeof(int), "enum size");
 
 /* Spellings indexed by the enum value (frontend.h / config.h). */
 static const char *const k_window[] = {"hann"};
@@ -39,6 +40,7 @@ static const char *const k_scale[] = {"slaney", "htk"};
 static const char *const k_norm[] = {"none", "slaney"};
 static const char *const k_comp[] = {"log", "db", "pcen", "none"};
 static const char *const k_backend[] = {"auto", "cpu", "cuda"};
+static const char *const k_progress[] = {"auto", "bar", "json", "none"};
 static const char *const k_aggregates_default[] = {"max", "mean"};
 
 #define N_OF(a) (sizeof(a) / sizeof((a)[0]))
@@ -117,6 +119,13 @@ static const bl_config_key k_keys[] = {
           "pcen: root compression exponent"),
     K_DBL("frontend.compression.time_constant", frontend.compression.time_constant,
           BL_CK_LO_OPEN, 0.4, 0, 1000, "pcen: smoother time constant in seconds"),
+    K_INT("windows.window_frames", windows.window_frames, 0, 0, 1000000,
+          "front-end frames per model window; 0 = the model card's window_frames"),
+    K_INT("windows.hop_frames", windows.hop_frames, 0, 0, 1000000,
+          "frames between the starts of successive windows; 0 = the model card's hop_frames"),
+    K_INT("batch.size", batch.size, 32, 1, 65536,
+          "windows per model batch; batches have a fixed shape (the last one is padded), so a "
+          "window's score never depends on its neighbours"),
     K_DBL("pooling.segment_seconds", pooling.segment_seconds, BL_CK_LO_OPEN, 60.0, 0, 86400,
           "length of one pooled segment (one output row per segment and class)"),
     {.path = "pooling.aggregates", .type = BL_CK_STRLIST, .off = OFF(pooling.aggregates),
@@ -141,9 +150,22 @@ static const bl_config_key k_keys[] = {
            "write a FLAC clip of each event under clips/"),
     K_DBL("output.clips.pad_seconds", output.clips_pad_seconds, 0, 1.0, 0, 3600,
           "audio kept before and after each event in its clip"),
+    K_BOOL("persist.window_scores", persist.window_scores, 0,
+           "also write every window's scores (window_scores/ table, one column per class)"),
+    K_BOOL("persist.features", persist.features, 0,
+           "also write the front end's features as .npy [frames, n_mels] per source and channel "
+           "under features/"),
     K_ENUM("runtime.backend", runtime.backend, BL_BACKEND_AUTO, k_backend,
            "auto = CUDA when a device answers, else the CPU"),
     K_INT("runtime.threads", runtime.threads, 0, 0, 4096, "CPU worker threads; 0 = all cores"),
+    K_ENUM("runtime.progress", runtime.progress, BL_PROGRESS_AUTO, k_progress,
+           "auto = a live line when stderr is a terminal; bar; json = one object per second on "
+           "stderr; none"),
+    K_INT("runtime.files_in_flight", runtime.files_in_flight, 3, 1, 64,
+          "files decoded ahead of the model (each holds its own bounded block pool); results "
+          "do not depend on it"),
+    K_DBL("runtime.block_seconds", runtime.block_seconds, BL_CK_LO_OPEN, 30.0, 0, 3600,
+          "audio decoded per block; memory grows with it, results do not depend on it"),
 };
 
 static const bl_key_table k_table = {

@@ -20,6 +20,8 @@ static const bl_command k_commands[] = {
     {"features", bl_cmd_features, "compute the front end's (log-)mel features of a file into .npy"},
     {"config", bl_cmd_config, "check a config file and print it resolved (`config check FILE`)"},
     {"model", bl_cmd_model, "inspect an ONNX model (`model info MODEL`)"},
+    {"export", bl_cmd_export, "write one table of an output directory as csv, jsonl or Raven tables"},
+    {"run", bl_cmd_run, "scan the sources of a config with its model into an output directory"},
 };
 
 static void print_help(FILE *f) {

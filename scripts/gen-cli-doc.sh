@@ -28,3 +28,4 @@ section synth synth
 section features features
 section "config" config
 section "model" model
+section run run

@@ -1,0 +1,476 @@
+/* stages.c — the reader and model stages of `baleen run` (pipeline.h, pipeline_impl.h).
+ *
+ * Reader s (one thread per file in flight) handles files s, s+F, s+2F, ... in plan order:
+ * bl_audio_stream (decode, resample to the front end's rate, split channels) → one
+ * bl_fe_stream per channel → model windows, cut from each channel's frames at multiples of
+ * hop_frames, transposed to the model's [n_mels][window_frames] layout and packed, channels
+ * interleaved window by window (window k of channel 0, of channel 1, ..., then window k+1),
+ * into packets drawn from the slot's pool. Each channel keeps only the frames its next
+ * window needs (the overlap carry), so memory does not grow with the file.
+ *
+ * The model stage pops the files' packets strictly in plan order (file 0 from slot 0, file 1
+ * from slot 1, ...), so the sequence of windows it sees is fixed by the plan and the config
+ * alone. It fills fixed-shape batches of batch.size, runs the executor, applies the card's
+ * activation when the graph does not end with it, and sends the scores to the scorer. An
+ * item's BEGIN goes out at once (it precedes its windows); END and FAIL wait until the
+ * windows already batched are sent, so the scorer sees every window of an item before its
+ * end.
+ *
+ * Threading: each function runs on its own stage thread; shared state is in bl_run_ctx.
+ */
+#include <errno.h>   /* errno for feature-file messages */
+#include <math.h>    /* exp, floor, llround for activations and offsets */
+#include <sys/stat.h> /* mkdir for features/ */
+#include <unistd.h>  /* fsync */
+#include <stdio.h>   /* snprintf */
+#include <stdlib.h>  /* malloc, free */
+#include <string.h>  /* memcpy, memset, memmove */
+
+#include "io/audio.h"       /* bl_audio_stream */
+#include "log.h"            /* BL_LOG_D */
+#include "pipeline_impl.h"  /* bl_run_ctx, packets, stage entry points */
+
+/* ---- reader ---------------------------------------------------------------------------- */
+
+typedef struct {
+    bl_fe_stream *st;
+    float *frames;     /* held frames, [frame][n_mels] */
+    size_t n_held, cap;
+    int64_t base;      /* index of frames[0] in the channel's frame sequence */
+    int64_t total;     /* frames emitted so far */
+    bool skip;         /* item already done (--resume): decoded but not windowed */
+    FILE *feat;        /* persist.features: the .npy being written (temporary name) */
+    char feat_path[4200], feat_tmp[4300];
+} reader_chan;
+
+/* ---- persist.features: OUT/features/<key>.ch<C>.npy, [frames, n_mels] float32 ----------- */
+
+/* A .npy 1.0 header of exactly 128 bytes, so that it can be rewritten in place once the frame
+ * count is known. */
+static void npy_header(char out[128], int64_t frames, int n_mels) {
+    memset(out, ' ', 128);
+    memcpy(out, "\x93NUMPY\x01\x00", 8);
+    out[8] = 118, out[9] = 0; /* header length: 128 - 10 */
+    int n = snprintf(out + 10, 118, "{'descr': '<f4', 'fortran_order': False, 'shape': (%lld, %d), }",
+                     (long long)frames, n_mels);
+    out[10 + n] = ' ';
+    out[127] = '\n';
+}
+
+static bl_status feat_open(bl_run_ctx *c, reader_chan *ch, const bl_input *in, int channel) {
+    char key[1024];
+    size_t k = 0;
+    for (const char *p = in->key; *p && k + 1 < sizeof key; p++)
+        key[k++] = (*p == '/' || *p == '\\' || (unsigned char)*p < 32) ? '_' : *p;
+    key[k] = '\0';
+    char dir[3000];
+    snprintf(dir, sizeof dir, "%s/features", c->cfg->output.dir);
+    BL_RETURN_IF(mkdir(dir, 0755) != 0 && errno != EEXIST, BL_ERR_IO, "cannot create %s: %s", dir, strerror(errno));
+    snprintf(ch->feat_path, sizeof ch->feat_path, "%s/%s.ch%d.npy", dir, key, channel);
+    snprintf(ch->feat_tmp, sizeof ch->feat_tmp, "%s/.%s.ch%d.npy.tmp", dir, key, channel);
+    ch->feat = fopen(ch->feat_tmp, "wb");
+    BL_RETURN_IF(!ch->feat, BL_ERR_IO, "cannot create %s: %s", ch->feat_tmp, strerror(errno));
+    char h[128];
+    npy_header(h, 0, c->n_mels);
+    BL_RETURN_IF(fwrite(h, 1, 128, ch->feat) != 128, errno == ENOSPC ? BL_ERR_NO_SPACE : BL_ERR_IO, "writing %s: %s",
+                 ch->feat_tmp, strerror(errno));
+    return BL_OK;
+}
+
+static bl_status feat_close(bl_run_ctx *c, reader_chan *ch, bool keep) {
+    if (!ch->feat) return BL_OK;
+    bl_status s = BL_OK;
+    if (keep) {
+        char h[128];
+        npy_header(h, ch->total, c->n_mels);
+        if (fflush(ch->feat) != 0 || fseek(ch->feat, 0, SEEK_SET) != 0 || fwrite(h, 1, 128, ch->feat) != 128 ||
+            fflush(ch->feat) != 0 || fsync(fileno(ch->feat)) != 0)
+            s = BL_ERROR(errno == ENOSPC ? BL_ERR_NO_SPACE : BL_ERR_IO, "writing %s: %s", ch->feat_tmp, strerror(errno));
+    }
+    if (fclose(ch->feat) != 0 && s == BL_OK && keep) s = BL_ERROR(BL_ERR_IO, "closing %s: %s", ch->feat_tmp, strerror(errno));
+    ch->feat = NULL;
+    if (s == BL_OK && keep && rename(ch->feat_tmp, ch->feat_path) != 0)
+        s = BL_ERROR(BL_ERR_IO, "cannot rename %s: %s", ch->feat_tmp, strerror(errno));
+    if (s != BL_OK || !keep) remove(ch->feat_tmp);
+    return s;
+}
+
+typedef struct {
+    bl_run_ctx *c;
+    bl_slot *slot;
+    size_t file;
+    bl_packet *pk;     /* packet being filled, or NULL */
+    int64_t next_win;  /* index of the next window to emit (same for every channel) */
+} reader_state;
+
+static void fail_packet(bl_packet *pk, size_t file, bl_status st, const char *stage, const char *path) {
+    pk->type = BL_PK_FAIL;
+    pk->status = st;
+    pk->file = file;
+    pk->n = 0;
+    snprintf(pk->stage, sizeof pk->stage, "%s", stage);
+    const char *m = bl_error_message();
+    if (strstr(m, path)) snprintf(pk->msg, sizeof pk->msg, "%s", m); /* it names the file already */
+    else snprintf(pk->msg, sizeof pk->msg, "%s: %s", path, m);
+}
+
+/* A fresh packet from the pool; false when the run stops. */
+static bool get_packet(reader_state *rs, bl_pk_type type) {
+    void *p;
+    if (!bl_queue_pop(rs->slot->free, &p)) return false;
+    rs->pk = p;
+    rs->pk->type = type;
+    rs->pk->file = rs->file;
+    rs->pk->n = 0;
+    return true;
+}
+
+static bool send_packet(reader_state *rs) {
+    bl_packet *pk = rs->pk;
+    rs->pk = NULL;
+    if (!bl_queue_push(rs->slot->ready, pk)) return false;
+    return true;
+}
+
+/* Emit every window that the frames held now complete. False when the run stops. */
+static bool emit_windows(reader_state *rs, reader_chan *ch, int n_ch) {
+    bl_run_ctx *c = rs->c;
+    size_t nm = (size_t)c->n_mels, W = (size_t)c->win;
+    for (;;) {
+        int64_t f0 = rs->next_win * c->hop_f;
+        if (f0 + c->win > ch[0].total) break;
+        for (int k = 0; k < n_ch; k++) {
+            if (ch[k].skip) continue;
+            if (!rs->pk && !get_packet(rs, BL_PK_WINDOWS)) return false;
+            bl_packet *pk = rs->pk;
+            const float *src = ch[k].frames + (size_t)(f0 - ch[k].base) * nm;
+            float *dst = pk->data + (size_t)pk->n * nm * W;
+            for (size_t t = 0; t < W; t++)
+                for (size_t m = 0; m < nm; m++) dst[m * W + t] = src[t * nm + m];
+            pk->channel[pk->n] = k;
+            pk->start[pk->n] = c->files[rs->file].offset + f0 * c->hop_len;
+            if (++pk->n == pk->cap && !send_packet(rs)) return false;
+        }
+        rs->next_win++;
+    }
+    /* drop the frames no later window needs */
+    int64_t keep_from = rs->next_win * c->hop_f;
+    for (int k = 0; k < n_ch; k++) {
+        int64_t drop = keep_from - ch[k].base;
+        if (drop <= 0) continue;
+        if ((size_t)drop > ch[k].n_held) drop = (int64_t)ch[k].n_held;
+        memmove(ch[k].frames, ch[k].frames + (size_t)drop * nm, (ch[k].n_held - (size_t)drop) * nm * sizeof(float));
+        ch[k].n_held -= (size_t)drop;
+        ch[k].base += drop;
+    }
+    return true;
+}
+
+/* Make room for `need` more frames in a channel. */
+static bl_status reserve(reader_chan *ch, size_t need, size_t nm) {
+    if (ch->n_held + need <= ch->cap) return BL_OK;
+    size_t cap = ch->n_held + need + 64;
+    float *f = realloc(ch->frames, cap * nm * sizeof(float));
+    BL_CHECK_ALLOC(f);
+    ch->frames = f;
+    ch->cap = cap;
+    return BL_OK;
+}
+
+/* Push n samples of every channel (planar, stride) through the front ends, or finish them
+ * (planar NULL). */
+static bl_status feed(bl_run_ctx *c, reader_chan *ch, int n_ch, const float *planar, size_t stride, size_t n) {
+    size_t nm = (size_t)c->n_mels;
+    for (int k = 0; k < n_ch; k++) {
+        for (;;) {
+            size_t need = bl_fe_stream_max_frames(ch[k].st, planar ? n : 0);
+            BL_TRY(reserve(&ch[k], need, nm));
+            size_t got = 0;
+            float *dst = ch[k].frames + ch[k].n_held * nm;
+            if (planar)
+                BL_TRY(bl_fe_stream_push(ch[k].st, planar + (size_t)k * stride, n, dst, need, &got));
+            else
+                BL_TRY(bl_fe_stream_finish(ch[k].st, dst, need, &got));
+            if (ch[k].feat && got && fwrite(dst, sizeof(float) * nm, got, ch[k].feat) != got)
+                return BL_ERROR(errno == ENOSPC ? BL_ERR_NO_SPACE : BL_ERR_IO, "writing %s: %s", ch[k].feat_tmp,
+                                strerror(errno));
+            ch[k].n_held += got;
+            ch[k].total += (int64_t)got;
+            if (planar || got == 0) break; /* finish: call again until it drains */
+        }
+    }
+    return BL_OK;
+}
+
+/* One file from open to its END or FAIL packet. False when the run stops. */
+static bool read_file(bl_run_ctx *c, bl_slot *slot, size_t file) {
+    const bl_input *in = &c->plan.inputs[file];
+    reader_state rs = {c, slot, file, NULL, 0};
+    bl_audio_stream_opts ao = {c->rate, in->start_s, in->end_s > in->start_s ? in->end_s - in->start_s : 0,
+                               c->block_frames};
+    bl_audio_stream *as = NULL;
+    reader_chan *ch = NULL;
+    int n_ch = 0;
+    const char *stage = "decode";
+    int64_t t = bl_now_ns();
+    bl_status s = bl_audio_stream_open(in->path, &ao, &as);
+    if (s == BL_OK) {
+        n_ch = bl_audio_stream_channels(as);
+        if (n_ch != c->n_items_of[file])
+            s = BL_ERROR(BL_ERR_DECODE, "%d channels, but the plan probed %d (did the file change?)", n_ch,
+                         c->n_items_of[file]);
+    }
+    if (s == BL_OK) {
+        const bl_audio_info *info = bl_audio_stream_info(as);
+        double in0 = floor(in->start_s * info->sample_rate);
+        c->files[file].offset = llround(in0 * (double)c->rate / info->sample_rate);
+        c->files[file].channels = n_ch;
+        ch = calloc((size_t)n_ch, sizeof *ch);
+        if (!ch) s = BL_ERROR(BL_ERR_NOMEM, "out of memory for %d channels", n_ch);
+    }
+    for (int k = 0; s == BL_OK && k < n_ch; k++) {
+        ch[k].skip = c->done[c->first_item[file] + k];
+        s = bl_fe_stream_create(c->fe, 1, &ch[k].st);
+        if (s == BL_OK && c->cfg->persist.features && !ch[k].skip) s = feat_open(c, &ch[k], in, k);
+    }
+    atomic_fetch_add(&c->busy_ns[BL_ST_DECODE], bl_now_ns() - t);
+    bool ok = true;
+    if (s == BL_OK) ok = get_packet(&rs, BL_PK_BEGIN) && send_packet(&rs);
+    while (s == BL_OK && ok) {
+        const float *planar;
+        size_t n;
+        t = bl_now_ns();
+        s = bl_audio_stream_next(as, &planar, &n);
+        int64_t t1 = bl_now_ns();
+        atomic_fetch_add(&c->busy_ns[BL_ST_DECODE], t1 - t);
+        if (s != BL_OK) break;
+        stage = "frontend";
+        s = feed(c, ch, n_ch, n ? planar : NULL, bl_audio_stream_stride(as), n);
+        atomic_fetch_add(&c->samples_done, (long long)n);
+        /* busy time excludes emit_windows, which mostly waits for free packets */
+        atomic_fetch_add(&c->busy_ns[BL_ST_FRONTEND], bl_now_ns() - t1);
+        if (s == BL_OK) ok = emit_windows(&rs, ch, n_ch);
+        if (n == 0) break;
+        stage = "decode";
+    }
+    for (int k = 0; ch && k < n_ch; k++) {
+        bl_status fs = feat_close(c, &ch[k], s == BL_OK);
+        if (s == BL_OK && fs != BL_OK) s = fs, stage = "features";
+    }
+    if (ok && s == BL_OK && rs.pk && rs.pk->n > 0) ok = send_packet(&rs);
+    if (ok && s == BL_OK) ok = (rs.pk || get_packet(&rs, BL_PK_END)) && (rs.pk->type = BL_PK_END, rs.pk->n = 0, send_packet(&rs));
+    if (ok && s != BL_OK) {
+        BL_LOG_D("run: %s failed at %s: %s", in->path, stage, bl_error_message());
+        if (rs.pk || get_packet(&rs, BL_PK_FAIL)) {
+            fail_packet(rs.pk, file, s, stage, in->path);
+            ok = send_packet(&rs);
+        } else {
+            ok = false;
+        }
+    }
+    if (rs.pk) bl_queue_push(slot->free, rs.pk); /* stopping: give it back */
+    for (int k = 0; ch && k < n_ch; k++) {
+        feat_close(c, &ch[k], false);
+        bl_fe_stream_destroy(ch[k].st);
+        free(ch[k].frames);
+    }
+    free(ch);
+    bl_audio_stream_close(as);
+    return ok;
+}
+
+void *bl_stage_reader(void *arg) {
+    bl_reader_arg *ra = arg;
+    bl_run_ctx *c = ra->c;
+    for (size_t f = (size_t)ra->slot; f < c->plan.n_inputs; f += (size_t)c->n_slots) {
+        if (bl_run_stopping(c)) break;
+        if (c->file_skip[f]) continue;
+        if (!read_file(c, &c->slots[ra->slot], f)) break;
+    }
+    return NULL;
+}
+
+/* ---- model ----------------------------------------------------------------------------- */
+
+typedef struct {
+    bl_run_ctx *c;
+    float *x;            /* batch input [B][1][n_mels][W] */
+    void **outs;         /* every graph output, sized for B */
+    int nb;              /* windows in the batch */
+    int64_t *items, *start;
+    bl_score_msg **pend; /* END/FAIL waiting for the batch to go out */
+    size_t n_pend, cap_pend;
+} model_state;
+
+static bool send_msg(bl_run_ctx *c, bl_score_msg *m) {
+    if (bl_queue_push(c->score_q, m)) return true;
+    free(m->items);
+    free(m->start);
+    free(m->scores);
+    free(m);
+    return false;
+}
+
+static bl_score_msg *control(bl_sm_type type, int64_t item) {
+    bl_score_msg *m = calloc(1, sizeof *m);
+    if (m) m->type = type, m->item = item;
+    return m;
+}
+
+static void activate(const bl_run_ctx *c, float *y, int n) {
+    int C = c->n_classes;
+    for (int i = 0; i < n; i++) {
+        float *r = y + (size_t)i * C;
+        if (c->card.output_activation == BL_ACT_SIGMOID) {
+            for (int k = 0; k < C; k++) r[k] = (float)(1.0 / (1.0 + exp(-(double)r[k])));
+        } else if (c->card.output_activation == BL_ACT_SOFTMAX) {
+            double mx = r[0], sum = 0;
+            for (int k = 1; k < C; k++) mx = r[k] > mx ? r[k] : mx;
+            for (int k = 0; k < C; k++) sum += exp((double)r[k] - mx);
+            for (int k = 0; k < C; k++) r[k] = (float)(exp((double)r[k] - mx) / sum);
+        }
+    }
+}
+
+/* Run the batch (padded to B with zeros), send its scores, then the waiting controls. */
+static bl_status flush_batch(model_state *ms) {
+    bl_run_ctx *c = ms->c;
+    size_t per = (size_t)c->n_mels * (size_t)c->win;
+    if (ms->nb > 0) {
+        memset(ms->x + (size_t)ms->nb * per, 0, (size_t)(c->batch - ms->nb) * per * sizeof(float));
+        int64_t t = bl_now_ns();
+        const void *ins[1] = {ms->x};
+        BL_TRY(bl_exec_run(c->ex, c->batch, ins, ms->outs));
+        bl_score_msg *m = calloc(1, sizeof *m);
+        BL_CHECK_ALLOC(m);
+        m->type = BL_SM_SCORES;
+        m->n = ms->nb;
+        m->items = malloc((size_t)ms->nb * sizeof *m->items);
+        m->start = malloc((size_t)ms->nb * sizeof *m->start);
+        m->scores = malloc((size_t)ms->nb * (size_t)c->n_classes * sizeof *m->scores);
+        if (!m->items || !m->start || !m->scores) {
+            free(m->items), free(m->start), free(m->scores), free(m);
+            return BL_ERROR(BL_ERR_NOMEM, "out of memory for a batch's scores");
+        }
+        memcpy(m->items, ms->items, (size_t)ms->nb * sizeof *m->items);
+        memcpy(m->start, ms->start, (size_t)ms->nb * sizeof *m->start);
+        memcpy(m->scores, ms->outs[0], (size_t)ms->nb * (size_t)c->n_classes * sizeof(float));
+        if (c->apply_act) activate(c, m->scores, ms->nb);
+        atomic_fetch_add(&c->windows_done, ms->nb);
+        atomic_fetch_add(&c->busy_ns[BL_ST_MODEL], bl_now_ns() - t);
+        ms->nb = 0;
+        if (!send_msg(c, m)) return BL_OK; /* stopping */
+    }
+    for (size_t i = 0; i < ms->n_pend; i++)
+        if (!send_msg(c, ms->pend[i])) {
+            for (size_t j = i + 1; j < ms->n_pend; j++) free(ms->pend[j]);
+            break;
+        }
+    ms->n_pend = 0;
+    return BL_OK;
+}
+
+static bl_status defer(model_state *ms, bl_score_msg *m) {
+    BL_CHECK_ALLOC(m);
+    if (ms->nb == 0) { /* nothing of this item is waiting: send now */
+        send_msg(ms->c, m);
+        return BL_OK;
+    }
+    if (ms->n_pend == ms->cap_pend) {
+        size_t cap = ms->cap_pend ? 2 * ms->cap_pend : 16;
+        bl_score_msg **p = realloc(ms->pend, cap * sizeof *p);
+        if (!p) {
+            free(m);
+            return BL_ERROR(BL_ERR_NOMEM, "out of memory");
+        }
+        ms->pend = p, ms->cap_pend = cap;
+    }
+    ms->pend[ms->n_pend++] = m;
+    return BL_OK;
+}
+
+/* One packet of file f. *end is set at its END/FAIL. */
+static bl_status take_packet(model_state *ms, bl_packet *pk, bool *end) {
+    bl_run_ctx *c = ms->c;
+    size_t per = (size_t)c->n_mels * (size_t)c->win;
+    int64_t it0 = c->first_item[pk->file];
+    int n_it = c->n_items_of[pk->file];
+    switch (pk->type) {
+    case BL_PK_BEGIN:
+        for (int k = 0; k < n_it; k++)
+            if (!c->done[it0 + k]) {
+                bl_score_msg *m = control(BL_SM_BEGIN, it0 + k);
+                BL_CHECK_ALLOC(m);
+                send_msg(c, m);
+            }
+        break;
+    case BL_PK_WINDOWS:
+        for (int i = 0; i < pk->n; i++) {
+            memcpy(ms->x + (size_t)ms->nb * per, pk->data + (size_t)i * per, per * sizeof(float));
+            ms->items[ms->nb] = it0 + pk->channel[i];
+            ms->start[ms->nb] = pk->start[i];
+            if (++ms->nb == c->batch) BL_TRY(flush_batch(ms));
+        }
+        break;
+    case BL_PK_END:
+    case BL_PK_FAIL:
+        for (int k = 0; k < n_it; k++) {
+            if (c->done[it0 + k]) continue;
+            bl_score_msg *m = control(pk->type == BL_PK_END ? BL_SM_END : BL_SM_FAIL, it0 + k);
+            if (m && pk->type == BL_PK_FAIL) {
+                m->status = pk->status;
+                memcpy(m->stage, pk->stage, sizeof m->stage);
+                memcpy(m->msg, pk->msg, sizeof m->msg);
+            }
+            BL_TRY(defer(ms, m));
+        }
+        atomic_fetch_add(&c->files_done, 1);
+        *end = true;
+        break;
+    }
+    return BL_OK;
+}
+
+void *bl_stage_model(void *arg) {
+    bl_run_ctx *c = arg;
+    model_state ms = {c, NULL, NULL, 0, NULL, NULL, NULL, 0, 0};
+    size_t per = (size_t)c->n_mels * (size_t)c->win;
+    bl_status s = BL_OK;
+    ms.x = malloc((size_t)c->batch * per * sizeof(float));
+    ms.outs = calloc((size_t)c->graph->n_outputs, sizeof *ms.outs);
+    ms.items = malloc((size_t)c->batch * sizeof *ms.items);
+    ms.start = malloc((size_t)c->batch * sizeof *ms.start);
+    if (!ms.x || !ms.outs || !ms.items || !ms.start) s = BL_ERROR(BL_ERR_NOMEM, "out of memory for a batch of %d windows", c->batch);
+    for (int j = 0; s == BL_OK && j < c->graph->n_outputs; j++) {
+        const bl_tensor *t = &c->graph->tensors[c->graph->outputs[j]];
+        int64_t n = bl_tensor_numel(t, c->batch);
+        ms.outs[j] = malloc((size_t)(n > 0 ? n : 1) * (bl_dtype_size(t->dtype) ? bl_dtype_size(t->dtype) : 8));
+        if (!ms.outs[j]) s = BL_ERROR(BL_ERR_NOMEM, "out of memory for the model's outputs");
+    }
+    for (size_t f = 0; s == BL_OK && f < c->plan.n_inputs && !bl_run_stopping(c); f++) {
+        if (c->file_skip[f]) continue;
+        bl_slot *slot = &c->slots[f % (size_t)c->n_slots];
+        bool end = false;
+        while (s == BL_OK && !end) {
+            void *p;
+            if (!bl_queue_pop(slot->ready, &p)) goto out; /* stopping */
+            s = take_packet(&ms, p, &end);
+            bl_queue_push(slot->free, p);
+        }
+    }
+    if (s == BL_OK && !bl_run_stopping(c)) s = flush_batch(&ms);
+out:
+    if (s != BL_OK) {
+        bl_error_prefix("model stage: ");
+        bl_run_fail(c, s);
+    }
+    for (size_t i = 0; i < ms.n_pend; i++) free(ms.pend[i]);
+    free(ms.pend);
+    bl_queue_close(c->score_q);
+    for (int j = 0; ms.outs && j < c->graph->n_outputs; j++) free(ms.outs[j]);
+    free(ms.outs);
+    free(ms.x);
+    free(ms.items);
+    free(ms.start);
+    return NULL;
+}
