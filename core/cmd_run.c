@@ -162,8 +162,10 @@ int bl_cmd_run(int argc, char **argv) {
     o.progress = cfg.runtime.progress;
     if (o.progress == BL_PROGRESS_AUTO) o.progress = isatty(2) && bl_log_get_level() >= BL_LOG_INFO ? BL_PROGRESS_BAR : BL_PROGRESS_NONE;
     o.stop = &g_stop_signal;
-    const char *delay = getenv("BL_TEST_ITEM_DELAY_MS"); /* tests: interrupt a run mid-way */
+#ifdef BL_TEST_HOOKS /* test builds only (BL_BUILD_TESTS): lets tests interrupt a run mid-way */
+    const char *delay = getenv("BL_TEST_ITEM_DELAY_MS");
     if (delay) o.test_item_delay_ms = atoi(delay);
+#endif
     char cmdline[4096] = "baleen";
     for (int i = 0; i < argc; i++) {
         size_t n = strlen(cmdline);

@@ -17,12 +17,14 @@
 void bl_write_guard_init(bl_write_guard *g) {
     g->written = 0;
     g->inject_left = -1;
+#ifdef BL_TEST_HOOKS /* test builds only (BL_BUILD_TESTS): injected ENOSPC at the write layer */
     const char *e = getenv("BL_TEST_ENOSPC_AFTER_BYTES");
     if (e && *e) {
         char *end;
         long long v = strtoll(e, &end, 10);
         if (*end == '\0' && v >= 0) g->inject_left = v;
     }
+#endif
 }
 
 bl_status bl_durable_errno(int err, const char *what, const char *path) {

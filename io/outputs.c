@@ -794,6 +794,7 @@ bl_status bl_outdir_open(const bl_outdir_opts *opts, bl_outdir **out) {
     od->rows_per_chunk = opts->rows_per_chunk;
     od->zstd_level = opts->zstd_level;
     bl_write_guard_init(&od->guard);
+#ifdef BL_TEST_HOOKS /* test builds only (BL_BUILD_TESTS): SIGKILL at a protocol step */
     const char *cp = getenv("BL_TEST_CRASH_AT");
     if (cp && *cp) {
         const char *colon = strchr(cp, ':');
@@ -803,6 +804,7 @@ bl_status bl_outdir_open(const bl_outdir_opts *opts, bl_outdir **out) {
             od->crash_count = colon ? strtol(colon + 1, NULL, 10) : 1;
         }
     }
+#endif
     bl_status s = od->dir ? BL_OK : BL_ERROR(BL_ERR_NOMEM, "out of memory");
     for (int ti = 0; ti < BL_TABLE_COUNT && s == BL_OK; ti++) {
         od->t[ti].first_item = od->t[ti].last_item = -1;
