@@ -10,8 +10,11 @@ set -euo pipefail
 BUILD_PKGS=(build-essential cmake pkg-config git ca-certificates
             libsndfile1-dev libsoxr-dev libcurl4-openssl-dev libyaml-dev libzstd-dev zstd
             libkissfft-dev libdnnl-dev libprotobuf-c-dev protobuf-c-compiler libonnx-dev)
-TEST_PKGS=(clang libclang-rt-14-dev python3)   # clang: libFuzzer targets (scripts/fuzz.sh)
-BENCH_PKGS=(python3-venv python3-numpy python3-torch python3-torchaudio python3-torchvision hyperfine)
+# Tests: clang for the libFuzzer targets (scripts/fuzz.sh); Debian's CPU PyTorch and torchvision
+# regenerate the big whole-model references (scripts/make-test-models.sh); a venv with the
+# `onnx` package provides the official ONNX backend node tests (tests/onnx_conformance/).
+TEST_PKGS=(clang libclang-rt-14-dev python3 python3-venv python3-numpy python3-torch python3-torchvision)
+BENCH_PKGS=(python3-torchaudio hyperfine)
 
 want=("${BUILD_PKGS[@]}" "${TEST_PKGS[@]}")
 bench=0
@@ -39,12 +42,15 @@ if ! command -v nvcc >/dev/null && [[ -x /usr/local/cuda/bin/nvcc ]]; then
   echo "install-deps: CUDA toolkit found at /usr/local/cuda (add /usr/local/cuda/bin to PATH)"
 fi
 
+# Python venv (developer tools and tests only; baleen itself never needs Python).
+# numpy<2: Debian's torch 1.13 is built against numpy 1.x.
+root=$(cd "$(dirname "$0")/.." && pwd)
+if [[ ! -x "$root/.venv/bin/python" ]]; then
+  /usr/bin/python3 -m venv --system-site-packages "$root/.venv"
+fi
+"$root/.venv/bin/python" -c 'import onnx' 2>/dev/null ||
+  "$root/.venv/bin/pip" install -q 'numpy<2' onnx
 if ((bench)); then
-  root=$(cd "$(dirname "$0")/.." && pwd)
-  if [[ ! -x "$root/.venv/bin/python" ]]; then
-    /usr/bin/python3 -m venv --system-site-packages "$root/.venv"
-  fi
-  # numpy<2: Debian's torch 1.13 is built against numpy 1.x.
-  "$root/.venv/bin/python" -c 'import librosa, onnxruntime, onnx, soundfile' 2>/dev/null ||
-    "$root/.venv/bin/pip" install -q 'numpy<2' librosa onnx onnxruntime soundfile
+  "$root/.venv/bin/python" -c 'import librosa, onnxruntime, soundfile' 2>/dev/null ||
+    "$root/.venv/bin/pip" install -q 'numpy<2' librosa onnxruntime soundfile
 fi

@@ -10,6 +10,9 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 bash scripts/install-deps.sh
 start=$(date +%s)
+# Big whole-model references (resnet18/50, mobilenet, efficientnet, CNN14): regenerated, not
+# committed; idempotent.
+bash scripts/make-test-models.sh
 
 echo "== release build (preset ci) =="
 bash scripts/build.sh ci
