@@ -2,9 +2,14 @@
  * (reader + resampler + channel split) declared in audio.h.
  *
  * Owns: per reader, one byte source (a file descriptor, a borrowed memory buffer or a
- * caller's bl_audio_source) and one SNDFILE; per stream, its reader, its resampler and
- * three buffers whose sizes depend on block_frames and the channel count, never on the
- * file length.
+ * caller's bl_audio_source) and one SNDFILE; per stream, its reader, its resampler and up
+ * to three buffers (decoder chunk, resampled output, and the block of
+ * bl_audio_stream_next, made on first use) whose sizes depend on block_frames and the
+ * channel count, never on the file length.
+ *
+ * Little-endian 16/24/32-bit PCM in RIFF-family files is read raw (sf_read_raw) and
+ * converted here, bit-identical to libsndfile's own conversion but without its 8 KB
+ * buffer steps; mono audio at the output rate is decoded straight into the caller's block.
  *
  * Every byte libsndfile sees comes through vio_* below, so local files, memory and (later)
  * HTTP byte ranges share one code path, and an I/O error in the source is reported with
@@ -52,6 +57,7 @@ struct bl_audio_reader {
     int at_end;               /* end of data seen and reported */
     char truncated_note[160]; /* libsndfile's log line when a header overstates the data */
     int exact_seek;           /* sf_seek lands on the same samples as reading through */
+    int raw_width;            /* bytes per sample of the raw PCM path (2, 3, 4), 0 = off */
     char name[];              /* path or caller's name, for messages */
 };
 
@@ -133,6 +139,110 @@ static sf_count_t vio_write(const void *ptr, sf_count_t count, void *user) {
 }
 
 static sf_count_t vio_tell(void *user) { return ((bl_audio_reader *)user)->pos; }
+
+/* ---- raw integer PCM -------------------------------------------------------------------
+ * For little-endian 16/24/32-bit PCM in the RIFF family (the archive formats), samples are
+ * read with sf_read_raw (one read call per block instead of libsndfile's 8 KB buffer
+ * steps) and converted here with the same arithmetic as libsndfile 1.2's pcm.c:
+ *   16 bit: (float)s * 2^-15;  24 bit: (float)(s << 8) * 2^-31;  32 bit: (float)s * 2^-31.
+ * Every product is exact or rounded once by the int -> float conversion (round to nearest
+ * even in C and in cvtdq2ps alike), so the floats are bit-identical to sf_readf_float's
+ * (tests/unit/test_audio_pcm.c checks all 2^24 24-bit and 2^16 16-bit values).
+ *
+ * The conversion runs in place: the raw bytes of n samples sit at the end of the n-float
+ * destination (at byte offset n * (4 - width)), and output i is stored only after input i
+ * was loaded; an output never reaches bytes not yet read, since 4 (i+1) <= n (4 - width) +
+ * width (i+1) for i < n. */
+
+static void pcm_scalar(float *dst, const unsigned char *src, size_t i, size_t n, int width) {
+    const float s15 = 1.0f / 32768.0f, s31 = 1.0f / 2147483648.0f;
+    if (width == 2)
+        for (; i < n; i++) {
+            int16_t v = (int16_t)(uint16_t)(src[2 * i] | (unsigned)src[2 * i + 1] << 8);
+            dst[i] = (float)v * s15;
+        }
+    else if (width == 3)
+        for (; i < n; i++) {
+            uint32_t u = (uint32_t)src[3 * i] << 8 | (uint32_t)src[3 * i + 1] << 16 |
+                         (uint32_t)src[3 * i + 2] << 24;
+            dst[i] = (float)(int32_t)u * s31;
+        }
+    else
+        for (; i < n; i++) {
+            uint32_t u = (uint32_t)src[4 * i] | (uint32_t)src[4 * i + 1] << 8 |
+                         (uint32_t)src[4 * i + 2] << 16 | (uint32_t)src[4 * i + 3] << 24;
+            dst[i] = (float)(int32_t)u * s31;
+        }
+}
+
+#if (defined(__GNUC__) || defined(__clang__)) && defined(__x86_64__)
+#include <immintrin.h> /* SSE2/SSSE3 conversion of raw PCM */
+#define BL_PCM_X86 1
+/* 24 bit: 4 samples per 16-byte load (12 used), bytes placed in the top of each int32. */
+__attribute__((target("ssse3"))) static size_t pcm24_ssse3(float *dst, const unsigned char *src,
+                                                           size_t n) {
+    const __m128i shuf = _mm_setr_epi8(-1, 0, 1, 2, -1, 3, 4, 5, -1, 6, 7, 8, -1, 9, 10, 11);
+    const __m128 scale = _mm_set1_ps(1.0f / 2147483648.0f);
+    size_t i = 0;
+    for (; i + 6 <= n; i += 4) { /* i + 6: the 16-byte load stays within 3n bytes */
+        __m128i v = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(src + 3 * i)), shuf);
+        _mm_storeu_ps(dst + i, _mm_mul_ps(_mm_cvtepi32_ps(v), scale));
+    }
+    return i;
+}
+/* 16 bit (SSE2, always there on x86-64): 8 samples per load, sign-extended by a shift. */
+static size_t pcm16_sse2(float *dst, const unsigned char *src, size_t n) {
+    const __m128 scale = _mm_set1_ps(1.0f / 32768.0f);
+    const __m128i zero = _mm_setzero_si128();
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(src + 2 * i));
+        __m128i lo = _mm_srai_epi32(_mm_unpacklo_epi16(zero, v), 16);
+        __m128i hi = _mm_srai_epi32(_mm_unpackhi_epi16(zero, v), 16);
+        __m128 flo = _mm_mul_ps(_mm_cvtepi32_ps(lo), scale);
+        __m128 fhi = _mm_mul_ps(_mm_cvtepi32_ps(hi), scale);
+        _mm_storeu_ps(dst + i, flo);
+        _mm_storeu_ps(dst + i + 4, fhi);
+    }
+    return i;
+}
+static size_t pcm32_sse2(float *dst, const unsigned char *src, size_t n) {
+    const __m128 scale = _mm_set1_ps(1.0f / 2147483648.0f);
+    size_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(src + 4 * i));
+        _mm_storeu_ps(dst + i, _mm_mul_ps(_mm_cvtepi32_ps(v), scale));
+    }
+    return i;
+}
+#endif
+
+/* Convert n little-endian samples of `width` bytes at src to float at dst (in place as
+ * described above, or into a separate buffer). */
+static void pcm_to_float(float *dst, const unsigned char *src, size_t n, int width) {
+    size_t i = 0;
+#ifdef BL_PCM_X86
+    if (width == 2) i = pcm16_sse2(dst, src, n);
+    else if (width == 4) i = pcm32_sse2(dst, src, n);
+    else if (__builtin_cpu_supports("ssse3")) i = pcm24_ssse3(dst, src, n);
+#endif
+    pcm_scalar(dst, src, i, n, width);
+}
+
+void bl_audio_pcm_to_float(float *dst, const void *src, size_t n, int width) {
+    if (width >= 2 && width <= 4) pcm_to_float(dst, src, n, width);
+}
+
+/* Read up to `frames` frames with sf_read_raw and convert them in place; returns frames. */
+static sf_count_t read_raw_pcm(bl_audio_reader *r, float *dst, size_t frames) {
+    size_t ch = (size_t)r->info.channels, w = (size_t)r->raw_width, ns = frames * ch;
+    unsigned char *raw = (unsigned char *)dst + ns * (4 - w);
+    sf_count_t bytes = sf_read_raw(r->sf, raw, (sf_count_t)(ns * w));
+    if (bytes <= 0) return 0;
+    size_t got = (size_t)bytes / (w * ch); /* a partial last frame is dropped, as libsndfile does */
+    pcm_to_float(dst, raw, got * ch, (int)w);
+    return (sf_count_t)got;
+}
 
 /* ---- format names and checks -------------------------------------------------------- */
 
@@ -321,6 +431,16 @@ bl_status bl_audio_open_source(const bl_audio_source *src, const char *name,
      * Xing table of contents (thousands of frames off), Vorbis without the overlap of the
      * previous block (the first samples differ). Those formats seek by decoding. */
     r->exact_seek = major != SF_FORMAT_OGG && major != SF_FORMAT_MPEG;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    /* libsndfile reads these subtypes in these containers with pcm.c; RIFX (big-endian
+     * WAV) and anything needing a byte swap keep libsndfile's conversion. */
+    if ((major == SF_FORMAT_WAV || major == SF_FORMAT_WAVEX || major == SF_FORMAT_RF64 ||
+         major == SF_FORMAT_W64) &&
+        (sub == SF_FORMAT_PCM_16 || sub == SF_FORMAT_PCM_24 || sub == SF_FORMAT_PCM_32) &&
+        (sfi.format & SF_FORMAT_ENDMASK) != SF_ENDIAN_BIG &&
+        sf_command(r->sf, SFC_RAW_DATA_NEEDS_ENDSWAP, NULL, 0) == SF_FALSE)
+        r->raw_width = sub == SF_FORMAT_PCM_16 ? 2 : sub == SF_FORMAT_PCM_24 ? 3 : 4;
+#endif
     find_truncation(r);
     /* A complete Ogg stream ends with an end-of-stream page holding the length; without it
      * libsndfile cannot tell the frame count, which only a cut-off file does. */
@@ -440,8 +560,10 @@ bl_status bl_audio_seek(bl_audio_reader *r, int64_t frame) {
 bl_status bl_audio_read(bl_audio_reader *r, float *interleaved, size_t max_frames, size_t *got) {
     *got = 0;
     if (max_frames == 0 || r->at_end) return BL_OK;
-    if (max_frames > (size_t)1 << 40) max_frames = (size_t)1 << 40;
-    sf_count_t n = sf_readf_float(r->sf, interleaved, (sf_count_t)max_frames);
+    size_t cap = ((size_t)1 << 40) / (size_t)r->info.channels; /* ns * 4 bytes cannot overflow */
+    if (max_frames > cap) max_frames = cap;
+    sf_count_t n = r->raw_width ? read_raw_pcm(r, interleaved, max_frames)
+                                : sf_readf_float(r->sf, interleaved, (sf_count_t)max_frames);
     if (r->io_status != BL_OK) return bl_error_set(r->io_status, __FILE__, __LINE__, "%s", r->io_msg);
     if (n < 0) n = 0;
     r->frame += n;
@@ -473,13 +595,15 @@ struct bl_audio_stream {
     bl_audio_reader *r;
     bl_resampler *rs;  /* NULL when the file is already at the output rate */
     int out_rate, channels;
-    size_t block;      /* frames per output block (the planar stride) */
-    size_t chunk;      /* input frames per decode call */
+    size_t block;      /* frames per block of bl_audio_stream_next (its planar stride) */
+    size_t chunk;      /* input frames per decode call into `in` */
     float *in;         /* chunk * channels, interleaved decoder output */
-    float *acc;        /* acc_cap * channels, interleaved output not yet handed out */
+    size_t in_off, in_n; /* at the file's rate: frames [in_off, in_n) of `in` not handed out */
+    float *acc;        /* acc_cap * channels, resampled output not yet handed out */
     size_t acc_n, acc_cap;
-    float *planar;     /* channels * block */
+    float *planar;     /* channels * block for bl_audio_stream_next, allocated on first use */
     int64_t remaining; /* output frames left in the window; -1 = to the end */
+    int64_t expected;  /* output frames of an intact file, -1 when not known up front */
     int in_eof, flushed;
 };
 
@@ -565,13 +689,24 @@ bl_status bl_audio_stream_open_reader(bl_audio_reader *r, const bl_audio_stream_
         return BL_ERR_INVALID_ARG;
     }
     s->in = malloc(s->chunk * ch * sizeof(float));
-    s->acc = malloc(s->acc_cap * ch * sizeof(float));
-    s->planar = malloc(s->block * ch * sizeof(float));
-    if (!s->in || !s->acc || !s->planar) {
+    if (s->rs) s->acc = malloc(s->acc_cap * ch * sizeof(float));
+    if (!s->in || (!s->acc && s->rs)) {
         bl_error_set(BL_ERR_NOMEM, __FILE__, __LINE__, "%s: out of memory for blocks of %zu "
                      "frames x %zu channels", r->name, s->block, ch);
         bl_audio_stream_close(s);
         return BL_ERR_NOMEM;
+    }
+    /* The length, when the header tells it and seeking is exact (so the frame count is
+     * too): what is left after the start, resampled (soxr's flushed output is
+     * round(in * out_rate / in_rate) frames), cut to the window. A hint for callers that
+     * lay out their output ahead; a file that turns out shorter simply yields less. */
+    s->expected = -1;
+    if (info->frames >= 0 && r->exact_seek && !r->truncated_note[0]) {
+        double in = (double)info->frames - start;
+        double e = s->rs ? floor(in * s->out_rate / info->sample_rate + 0.5) : in;
+        s->expected = e >= 9e18 ? -1 : (int64_t)e;
+        if (s->expected >= 0 && s->remaining >= 0 && s->remaining < s->expected)
+            s->expected = s->remaining;
     }
     /* last: for Ogg and MP3 the seek decodes up to the start, wasted if a step above failed */
     if (start > 0 && (st = bl_audio_seek(r, (int64_t)start)) != BL_OK) {
@@ -594,8 +729,9 @@ const bl_audio_info *bl_audio_stream_info(const bl_audio_stream *s) { return &s-
 int bl_audio_stream_rate(const bl_audio_stream *s) { return s->out_rate; }
 int bl_audio_stream_channels(const bl_audio_stream *s) { return s->channels; }
 size_t bl_audio_stream_stride(const bl_audio_stream *s) { return s->block; }
+int64_t bl_audio_stream_expected_frames(const bl_audio_stream *s) { return s->expected; }
 
-/* Top up s->acc with at least `want` frames, or everything left. */
+/* Top up s->acc with at least `want` resampled frames, or everything left. */
 static bl_status stream_fill(bl_audio_stream *s, size_t want) {
     size_t ch = (size_t)s->channels;
     while (s->acc_n < want) {
@@ -606,11 +742,6 @@ static bl_status stream_fill(bl_audio_stream *s, size_t want) {
                 s->in_eof = 1;
                 continue;
             }
-            if (!s->rs) {
-                memcpy(s->acc + s->acc_n * ch, s->in, got * ch * sizeof(float));
-                s->acc_n += got;
-                continue;
-            }
             size_t made = 0;
             bl_status st = bl_resampler_process(s->rs, s->in, got, 0, s->acc + s->acc_n * ch,
                                                 s->acc_cap - s->acc_n, &made);
@@ -619,7 +750,7 @@ static bl_status stream_fill(bl_audio_stream *s, size_t want) {
                 return st;
             }
             s->acc_n += made;
-        } else if (s->rs && !s->flushed) {
+        } else if (!s->flushed) {
             size_t made = 0;
             bl_status st = bl_resampler_process(s->rs, NULL, 0, 1, s->acc + s->acc_n * ch,
                                                 s->acc_cap - s->acc_n, &made);
@@ -636,27 +767,89 @@ static bl_status stream_fill(bl_audio_stream *s, size_t want) {
     return BL_OK;
 }
 
-bl_status bl_audio_stream_next(bl_audio_stream *s, const float **planar, size_t *n) {
-    *planar = s->planar;
-    *n = 0;
-    size_t want = s->block;
-    if (s->remaining >= 0 && (uint64_t)s->remaining < want) want = (size_t)s->remaining;
-    if (want == 0) return BL_OK;
-    BL_TRY(stream_fill(s, want));
-    size_t k = s->acc_n < want ? s->acc_n : want;
-    size_t ch = (size_t)s->channels;
+/* Frames [0, n) of interleaved src to planar dst at frame offset `at`. */
+static void deinterleave(const float *src, size_t n, size_t ch, float *dst, size_t stride,
+                         size_t at) {
     if (ch == 1) {
-        memcpy(s->planar, s->acc, k * sizeof(float));
+        memcpy(dst + at, src, n * sizeof(float));
+    } else if (ch == 2) {
+        float *d0 = dst + at, *d1 = dst + stride + at;
+        for (size_t i = 0; i < n; i++) {
+            d0[i] = src[2 * i];
+            d1[i] = src[2 * i + 1];
+        }
     } else {
         for (size_t c = 0; c < ch; c++) {
-            float *dst = s->planar + c * s->block;
-            const float *src = s->acc + c;
-            for (size_t i = 0; i < k; i++) dst[i] = src[i * ch];
+            float *d = dst + c * stride + at;
+            const float *p = src + c;
+            for (size_t i = 0; i < n; i++) d[i] = p[i * ch];
         }
     }
-    memmove(s->acc, s->acc + k * ch, (s->acc_n - k) * ch * sizeof(float));
-    s->acc_n -= k;
+}
+
+bl_status bl_audio_stream_read(bl_audio_stream *s, float *planar, size_t stride,
+                               size_t max_frames, size_t *n) {
+    *n = 0;
+    size_t want = max_frames;
+    if (s->remaining >= 0 && (uint64_t)s->remaining < want) want = (size_t)s->remaining;
+    if (want == 0) return BL_OK;
+    size_t ch = (size_t)s->channels, k = 0;
+    BL_RETURN_IF(!planar || (ch > 1 && stride < want), BL_ERR_INVALID_ARG,
+                 "%s: stream read into %p with stride %zu for %zu frames", s->r->name,
+                 (void *)planar, stride, want);
+    if (!s->rs) {
+        /* At the file's rate. Decoders (FLAC, Vorbis, MP3) are always called for exactly
+         * `chunk` frames, whatever is asked here: how a damaged file ends (clean end or
+         * decode error) may depend on the read sizes, and must not depend on block sizes.
+         * Mono reads land straight in the caller's buffer when a whole chunk fits there
+         * (or at any size for raw PCM, which has no decoder state); the rest goes through
+         * `in`, whose unread frames wait for the next call. */
+        while (k < want) {
+            if (s->in_off < s->in_n) {
+                size_t t = s->in_n - s->in_off < want - k ? s->in_n - s->in_off : want - k;
+                deinterleave(s->in + s->in_off * ch, t, ch, planar, stride, k);
+                s->in_off += t;
+                k += t;
+                continue;
+            }
+            size_t got = 0;
+            if (ch == 1 && (s->r->raw_width || want - k >= s->chunk)) {
+                BL_TRY(bl_audio_read(s->r, planar + k,
+                                     s->r->raw_width ? want - k : s->chunk, &got));
+                k += got;
+            } else {
+                BL_TRY(bl_audio_read(s->r, s->in, s->chunk, &got));
+                s->in_off = 0;
+                s->in_n = got;
+            }
+            if (got == 0) break;
+        }
+    } else {
+        /* acc holds at most block + one chunk's output: hand out at most a block per fill */
+        while (k < want) {
+            size_t need = want - k < s->block ? want - k : s->block;
+            BL_TRY(stream_fill(s, need));
+            size_t t = s->acc_n < need ? s->acc_n : need;
+            if (t == 0) break;
+            deinterleave(s->acc, t, ch, planar, stride, k);
+            memmove(s->acc, s->acc + t * ch, (s->acc_n - t) * ch * sizeof(float));
+            s->acc_n -= t;
+            k += t;
+        }
+    }
     if (s->remaining > 0) s->remaining -= (int64_t)k;
     *n = k;
     return BL_OK;
+}
+
+bl_status bl_audio_stream_next(bl_audio_stream *s, const float **planar, size_t *n) {
+    *planar = NULL;
+    *n = 0;
+    if (!s->planar) {
+        s->planar = malloc(s->block * (size_t)s->channels * sizeof(float));
+        BL_RETURN_IF(!s->planar, BL_ERR_NOMEM, "%s: out of memory for blocks of %zu frames x "
+                     "%d channels", s->r->name, s->block, s->channels);
+    }
+    *planar = s->planar;
+    return bl_audio_stream_read(s, s->planar, s->block, s->block, n);
 }

@@ -71,6 +71,12 @@ bl_status bl_audio_seek(bl_audio_reader *r, int64_t frame);
  * reports BL_OK with *got = 0 and logs a warning; a read error mid-file is BL_ERR_DECODE. */
 bl_status bl_audio_read(bl_audio_reader *r, float *interleaved, size_t max_frames, size_t *got);
 
+/* Little-endian signed PCM of `width` bytes (2, 3 or 4) to float, with libsndfile's
+ * arithmetic (bit-identical to sf_readf_float of such a file). `src` is either a separate
+ * buffer or the in-place layout the reader uses: the n * width bytes placed at the end of
+ * dst's n floats, (char *)dst + n * (4 - width). Other widths do nothing. */
+void bl_audio_pcm_to_float(float *dst, const void *src, size_t n, int width);
+
 typedef struct bl_resampler bl_resampler;
 /* Largest upsampling factor out_rate / in_rate accepted (downsampling is not limited). */
 #define BL_RESAMPLE_MAX_UP 256
@@ -122,5 +128,18 @@ int bl_audio_stream_channels(const bl_audio_stream *s);
  * Owned by the stream, valid until the next call. *n = 0 at the end. */
 bl_status bl_audio_stream_next(bl_audio_stream *s, const float **planar, size_t *n);
 size_t bl_audio_stream_stride(const bl_audio_stream *s);
+/* The same samples decoded into the caller's buffer (for readers that keep several blocks
+ * in flight): up to max_frames frames per channel, channel c at planar + c * stride
+ * (stride >= max_frames when there are several channels). *n < max_frames only at the end
+ * of the window; *n = 0 after it. May be mixed with bl_audio_stream_next: both continue the
+ * same sequence, which does not depend on the sizes asked for. */
+bl_status bl_audio_stream_read(bl_audio_stream *s, float *planar, size_t stride,
+                               size_t max_frames, size_t *n);
+/* The number of frames the whole stream yields when the file is intact, known up front
+ * for WAV/AIFF/FLAC-like files whose header gives the length (resampled lengths follow
+ * soxr's round(in * out_rate / in_rate)); -1 when the length is only known at the end (Ogg,
+ * MP3, files the header shows truncated). A hint for laying out outputs: a file whose data
+ * ends early yields fewer frames, never more. */
+int64_t bl_audio_stream_expected_frames(const bl_audio_stream *s);
 
 #endif /* BL_AUDIO_H */

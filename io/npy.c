@@ -25,8 +25,10 @@ static const unsigned char k_magic[6] = {0x93, 'N', 'U', 'M', 'P', 'Y'};
 
 /* ---- writing ---------------------------------------------------------------------- */
 
-bl_status bl_npy_write_header(FILE *f, const size_t *shape, int ndim) {
-    BL_RETURN_IF(f == NULL || ndim < 0 || ndim > BL_NPY_MAX_DIMS || (ndim > 0 && !shape),
+bl_status bl_npy_format_header(unsigned char *buf, size_t cap, const size_t *shape, int ndim,
+                               size_t *len) {
+    BL_RETURN_IF(buf == NULL || len == NULL || ndim < 0 || ndim > BL_NPY_MAX_DIMS ||
+                     (ndim > 0 && !shape),
                  BL_ERR_INVALID_ARG, "npy header: bad arguments (ndim %d, max %d)", ndim,
                  BL_NPY_MAX_DIMS);
     char dict[512];
@@ -39,17 +41,26 @@ bl_status bl_npy_write_header(FILE *f, const size_t *shape, int ndim) {
     size_t total = 10 + (size_t)n + 1;
     size_t padded = (total + 63) / 64 * 64;
     size_t hlen = padded - 10;
-    unsigned char pre[10];
-    memcpy(pre, k_magic, 6);
-    pre[6] = 1;
-    pre[7] = 0;
-    pre[8] = (unsigned char)(hlen & 0xff);
-    pre[9] = (unsigned char)(hlen >> 8);
-    char pad[64];
-    memset(pad, ' ', sizeof pad);
-    size_t npad = padded - total;
-    if (fwrite(pre, 1, 10, f) != 10 || fwrite(dict, 1, (size_t)n, f) != (size_t)n ||
-        fwrite(pad, 1, npad, f) != npad || fputc('\n', f) == EOF)
+    BL_RETURN_IF(padded > cap, BL_ERR_INVALID_ARG, "npy header: %zu bytes do not fit in %zu",
+                 padded, cap);
+    memcpy(buf, k_magic, 6);
+    buf[6] = 1;
+    buf[7] = 0;
+    buf[8] = (unsigned char)(hlen & 0xff);
+    buf[9] = (unsigned char)(hlen >> 8);
+    memcpy(buf + 10, dict, (size_t)n);
+    memset(buf + 10 + n, ' ', padded - total);
+    buf[padded - 1] = '\n';
+    *len = padded;
+    return BL_OK;
+}
+
+bl_status bl_npy_write_header(FILE *f, const size_t *shape, int ndim) {
+    BL_RETURN_IF(f == NULL, BL_ERR_INVALID_ARG, "npy header: no file");
+    unsigned char buf[BL_NPY_HEADER_MAX];
+    size_t len = 0;
+    BL_TRY(bl_npy_format_header(buf, sizeof buf, shape, ndim, &len));
+    if (fwrite(buf, 1, len, f) != len)
         return BL_ERROR(errno == ENOSPC ? BL_ERR_NO_SPACE : BL_ERR_IO,
                         "npy header: write failed: %s", strerror(errno));
     return BL_OK;
