@@ -131,7 +131,7 @@ static bl_status want(const ctx *c, const bl_json *obj, const char *key, bl_json
 }
 
 static bl_status want_count(const ctx *c, const bl_json *obj, const char *key, int64_t *out) {
-    const bl_json *v;
+    const bl_json *v = NULL;
     BL_TRY(want(c, obj, key, BL_JSON_NUMBER, &v));
     if (!v->is_integer || v->integer < 0) return bad(c, v, key, "must be a non-negative integer");
     *out = v->integer;
@@ -158,7 +158,7 @@ static bool is_hex64(const char *s) {
 
 static bl_status parse_chunk(const ctx *c, const bl_json *j, int table, size_t index, bl_manifest_chunk *ch) {
     if (j->type != BL_JSON_OBJECT) return bad(c, j, "chunk entry", "must be an object");
-    const bl_json *v;
+    const bl_json *v = NULL;
     BL_TRY(want(c, j, "path", BL_JSON_STRING, &v));
     char expect[64];
     snprintf(expect, sizeof expect, "%s/part-%05zu.csv.zst", k_table_names[table], index);
@@ -196,7 +196,7 @@ static bl_status parse_chunk(const ctx *c, const bl_json *j, int table, size_t i
 
 static bl_status parse_root(const ctx *c, const bl_json *root, bl_manifest *m) {
     if (root->type != BL_JSON_OBJECT) return bad(c, root, "manifest", "must be a JSON object");
-    const bl_json *v;
+    const bl_json *v = NULL;
     BL_TRY(want(c, root, "format", BL_JSON_STRING, &v));
     if (strcmp(v->string, "baleen-output") != 0) return bad(c, v, "\"format\"", "must be \"baleen-output\"");
     int64_t version;
