@@ -22,7 +22,8 @@
 static void print_help(FILE *f) {
     fprintf(f,
             "usage: baleen model info MODEL [--no-passes]\n"
-            "       baleen model run MODEL --input IN.npy --output OUT.npy [--backend cpu] [--threads N]\n\n"
+            "       baleen model run MODEL --input IN.npy --output OUT.npy [--backend cpu] [--threads N]\n"
+            "                        [--warmup W] [--repeat R]\n\n"
             "MODEL is an .onnx file or a model folder holding model.onnx (and model.yaml).\n\n"
             "info prints the inputs and outputs with their shapes (N is the batch size), the op\n"
             "counts as loaded and after baleen's passes (constant folding of shape chains,\n"
@@ -33,17 +34,26 @@ static void print_help(FILE *f) {
             "run feeds IN.npy (float32, shape [B, ...] matching the model's first input; B is the\n"
             "batch when the input's first dimension is dynamic) through the model and writes its\n"
             "first output as float32 to OUT.npy; it prints the output shape, the run time and the\n"
-            "executor's planned peak activation memory.\n\n"
+            "executor's planned peak activation memory. With --repeat R the batch runs W (--warmup)\n"
+            "untimed times and then R timed times through the same executor (model loaded, weights\n"
+            "packed and primitives built once, as when scanning); run prints the median, minimum\n"
+            "and maximum time per run and the throughput in items per second (end-to-end executor\n"
+            "throughput, without process start or file I/O). The output written is the last run's.\n\n"
             "options:\n"
             "  --backend B  executor backend for run: cpu (default)\n"
-            "  --threads N  threads for run (0 = all cores, the default)\n"
+            "  --threads N  threads for run (0 = all cores, the default); on a machine whose cores\n"
+            "               are busy with other work, OMP_WAIT_POLICY=passive in the environment\n"
+            "               keeps idle threads from spinning (steadier times with 2+ threads)\n"
+            "  --warmup W   untimed runs before the timed ones (default 0; with --repeat: 2)\n"
+            "  --repeat R   timed runs of the batch (default 1); prints median/min/max per run\n"
             "  --no-passes  skip BatchNormalization folding and activation fusion (constant\n"
             "               folding of shape chains always runs: shapes depend on it)\n"
             "  -h, --help   this help\n\n"
             "example:\n"
             "  baleen model info models/zoo/whalecall-small\n"
             "  baleen model info resnet18.onnx --no-passes\n"
-            "  baleen model run models/zoo/whalecall-small --input windows.npy --output scores.npy --threads 4\n");
+            "  baleen model run models/zoo/whalecall-small --input windows.npy --output scores.npy --threads 4\n"
+            "  baleen model run resnet18.onnx -i batch32.npy -o out.npy --threads 2 --repeat 20\n");
 }
 
 static void human(int64_t v, char *buf, size_t cap) {
@@ -112,7 +122,13 @@ static double now_s(void) {
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-static int model_run(const char *model, const char *in_path, const char *out_path, const char *backend, int threads) {
+static int cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static int model_run(const char *model, const char *in_path, const char *out_path, const char *backend, int threads,
+                     int warmup, int repeat) {
     const bl_exec_backend *be = bl_exec_backend_find(backend);
     if (!be) {
         fprintf(stderr, "baleen: error: model run: unknown backend '%s' (available: cpu)\n", backend);
@@ -177,10 +193,22 @@ static int model_run(const char *model, const char *in_path, const char *out_pat
         if (k == 0) outs[k] = y;
         else ok = (outs[k] = extra[k] = malloc((size_t)bl_tensor_numel(t, batch) * bl_dtype_size(t->dtype) + 8)) != NULL;
     }
-    double t0 = now_s();
-    if (ok) s = bl_exec_run(ex, batch, (const void *const *)&x, outs);
-    else s = BL_ERROR(BL_ERR_NOMEM, "out of memory for the outputs");
-    double dt = now_s() - t0;
+    double *times = calloc((size_t)repeat, sizeof *times);
+    ok = ok && times;
+    s = ok ? BL_OK : BL_ERROR(BL_ERR_NOMEM, "out of memory for the outputs");
+    for (int r = 0; s == BL_OK && r < warmup; r++) s = bl_exec_run(ex, batch, (const void *const *)&x, outs);
+    for (int r = 0; s == BL_OK && r < repeat; r++) {
+        double t0 = now_s();
+        s = bl_exec_run(ex, batch, (const void *const *)&x, outs);
+        times[r] = now_s() - t0;
+    }
+    double dt = 0, tmin = 0, tmax = 0;
+    if (s == BL_OK) {
+        qsort(times, (size_t)repeat, sizeof *times, cmp_double);
+        dt = repeat % 2 ? times[repeat / 2] : 0.5 * (times[repeat / 2 - 1] + times[repeat / 2]);
+        tmin = times[0], tmax = times[repeat - 1];
+    }
+    free(times);
     for (int k = 0; extra && k < g->n_outputs; k++) free(extra[k]);
     free(extra), free(outs);
     if (s != BL_OK) {
@@ -203,7 +231,12 @@ static int model_run(const char *model, const char *in_path, const char *out_pat
     for (int i = 0; i < to->rank; i++) printf("%s%zu", i ? ", " : "", oshape[i]);
     printf("] -> %s\n", out_path);
     printf("backend: %s, batch %" PRId64 ", %d steps\n", be->name, batch, st.n_steps);
-    printf("time:    %.3f ms (%.3f ms per item, first run: includes one-time warm-up)\n", dt * 1e3, dt * 1e3 / (double)batch);
+    if (repeat == 1 && warmup == 0)
+        printf("time:    %.3f ms (%.3f ms per item, first run: includes one-time warm-up)\n", dt * 1e3,
+               dt * 1e3 / (double)batch);
+    else
+        printf("time:    median %.4f ms per run (min %.4f, max %.4f; %d runs after %d warm-up), %.1f items/s\n",
+               dt * 1e3, tmin * 1e3, tmax * 1e3, repeat, warmup, dt > 0 ? (double)batch / dt : 0.0);
     printf("memory:  %s peak activations (planned, batch %" PRId64 "), %s workspace, %s packed weights\n", a, batch, b, c);
 out:
     free(x);
@@ -215,7 +248,7 @@ out:
 
 static int cmd_run(int argc, char **argv) {
     const char *model = NULL, *in = NULL, *out = NULL, *backend = "cpu";
-    int threads = 0;
+    int threads = 0, warmup = -1, repeat = 1;
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i];
         bool has_val = i + 1 < argc;
@@ -236,6 +269,17 @@ static int cmd_run(int argc, char **argv) {
                 return BL_EXIT_USAGE;
             }
             threads = (int)v;
+        } else if ((!strcmp(a, "--repeat") || !strcmp(a, "--warmup")) && has_val) {
+            char *end;
+            long v = strtol(argv[++i], &end, 10);
+            bool rep = !strcmp(a, "--repeat");
+            if (*end || v < (rep ? 1 : 0) || v > 1000000) {
+                fprintf(stderr, "baleen: error: model run: %s wants a count %d..1000000, got '%s'\n", a, rep ? 1 : 0,
+                        argv[i]);
+                return BL_EXIT_USAGE;
+            }
+            if (rep) repeat = (int)v;
+            else warmup = (int)v;
         } else if (a[0] == '-') {
             fprintf(stderr, "baleen: error: model run: unknown option or missing value '%s' (see baleen model --help)\n", a);
             return BL_EXIT_USAGE;
@@ -250,7 +294,8 @@ static int cmd_run(int argc, char **argv) {
         fprintf(stderr, "baleen: error: model run: MODEL, --input IN.npy and --output OUT.npy are required (see baleen model --help)\n");
         return BL_EXIT_USAGE;
     }
-    return model_run(model, in, out, backend, threads);
+    if (warmup < 0) warmup = repeat > 1 ? 2 : 0;
+    return model_run(model, in, out, backend, threads, warmup, repeat);
 }
 
 int bl_cmd_model(int argc, char **argv) {

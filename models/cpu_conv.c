@@ -1,15 +1,23 @@
-/* cpu_conv.c — convolution and pooling of the CPU executor.
+/* cpu_conv.c — the oneDNN steps of the CPU executor, and ConvTranspose in plain C.
  *
- * Defines bl_cpu_check_conv, bl_cpu_prepare_dnnl (Conv, MaxPool, AveragePool through
- * oneDNN primitives) and bl_cpu_prepare_convt (ConvTranspose in plain C, see below).
+ * Defines bl_cpu_check_conv, bl_cpu_prepare_dnnl (Conv, MaxPool, AveragePool,
+ * GlobalAveragePool and the Add/Sub/Mul that cpu_fuse.c hands to oneDNN's binary primitive)
+ * and bl_cpu_prepare_convt.
  *
- * oneDNN: Conv is created with format_tag::any for source, weights and destination, so
- * oneDNN picks its fastest (blocked) layouts; the weights are reordered into that layout
- * once and kept (packed_bytes), the activations are reordered from/to the plain NCHW arena
- * buffers through the shared workspace when oneDNN asks for another layout. Fused
- * activations become eltwise post-ops. Primitives are built per batch size, lazily, and
- * cached (the max batch at creation so that every shape problem shows up then).
- * All primitives use a user-provided scratchpad inside the workspace: no allocation per run.
+ * Layouts: every tensor buffer is either plain row-major or in the layout a oneDNN primitive
+ * chose (ex->md[root] says which for the current run; cpu_fuse.c decides which buffers may
+ * hold a oneDNN layout: those only oneDNN steps read). A step takes its sources as the
+ * writer left them — a Conv gets a blocked/channels-last source as it is, a plain one lets
+ * oneDNN choose (format_tag any) and is reordered through the workspace — and leaves its
+ * result in the primitive's layout when the plan allows, else reorders it to plain. So
+ * consecutive oneDNN layers never reorder; only boundaries with plain-C ops do.
+ * Weights are reordered into the layout oneDNN asks for once, at creation (packed_bytes).
+ * Post-ops: the node's fused activation, then a fused residual sum (the Conv writes in place
+ * into the addend's buffer, whose layout it must then use), then a fused ReLU or swish.
+ * Primitives are built per batch size, lazily, and cached (the max batch at creation, so
+ * that every shape problem shows up then). Each instance also fixes its OpenMP thread count:
+ * small steps run on one thread (SERIAL_FLOPS). All primitives use a user scratchpad inside
+ * the shared workspace: no allocation per run.
  *
  * ConvTranspose runs as plain C (scatter of each input pixel through the kernel): it is rare
  * in the CNNs baleen serves and its output_padding / output_shape cases map badly onto
@@ -19,6 +27,7 @@
  * Threading: steps run on one thread; oneDNN forks its OpenMP team.
  */
 #include <math.h>   /* INFINITY */
+#include <omp.h>    /* omp_set_num_threads: small steps run on one thread */
 #include <stdlib.h> /* calloc, free */
 #include <string.h> /* memcpy, strcmp */
 
@@ -87,28 +96,47 @@ static bl_status get_geom(const bl_graph *g, const bl_node *nd, geom *o) {
     return BL_OK;
 }
 
-typedef struct {
-    int64_t n;
-    dnnl_primitive_t prim, re_src, re_dst;
-    dnnl_memory_t m_usrc, m_src, m_udst, m_dst, m_w, m_b, m_scratch;
-    size_t src_bytes, dst_bytes, scratch_bytes;
-    void *own_w; /* packed weights when this batch size chose a layout of its own */
-} inst;
+typedef enum { K_CONV, K_POOL, K_GAP, K_BINARY } step_kind;
 
 typedef struct {
+    int64_t n;
+    dnnl_primitive_t prim, re_src[2], re_dst;
+    dnnl_memory_t m_usrc[2], m_src[2], m_udst, m_dst, m_w, m_b, m_scratch;
+    size_t src_off[2], dst_off, scratch_off, ws_bytes;
+    dnnl_memory_desc_t out_md; /* layout of the output buffer for this batch */
+    bool out_plain;
+    void *own_w; /* packed weights when this batch size chose a layout of its own */
+    int threads;  /* OpenMP threads this primitive was built for and runs with */
+} inst;
+
+/* Work below which a step runs on one thread: forking and joining a team costs a few µs on
+ * an idle machine and a whole scheduler time slice when a core is busy elsewhere (the team
+ * waits for its preempted member at every barrier). About 50 µs of single-core work. */
+#define SERIAL_FLOPS 3e6
+#define SERIAL_ELEMS 131072.0
+
+typedef struct {
+    step_kind kind;
     geom gm;
-    int nd; /* tensor rank */
+    int nd;       /* tensor rank */
+    int n_src;    /* 1, or 2 for binary */
+    int src_t[2]; /* tensors read (binary: the full-shaped one first) */
+    int out_t;    /* tensor written (its buffer is the alias root's) */
+    int out_root;
+    bool out_any; /* the output may keep oneDNN's layout */
     inst in[MAX_INST];
     int n_in;
+    int threads_gen; /* ex->threads_gen the instances were built for */
     void *packed_w;          /* weights in the layout of the first instance */
     dnnl_memory_desc_t packed_md;
 } dnnl_priv;
 
 static void destroy_inst(inst *it) {
-    dnnl_primitive_t ps[] = {it->prim, it->re_src, it->re_dst};
-    for (int i = 0; i < 3; i++) if (ps[i]) dnnl_primitive_destroy(ps[i]);
-    dnnl_memory_t ms[] = {it->m_usrc, it->m_src, it->m_udst, it->m_dst, it->m_w, it->m_b, it->m_scratch};
-    for (int i = 0; i < 7; i++) if (ms[i]) dnnl_memory_destroy(ms[i]);
+    dnnl_primitive_t ps[] = {it->prim, it->re_src[0], it->re_src[1], it->re_dst};
+    for (int i = 0; i < 4; i++) if (ps[i]) dnnl_primitive_destroy(ps[i]);
+    dnnl_memory_t ms[] = {it->m_usrc[0], it->m_usrc[1], it->m_src[0], it->m_src[1], it->m_udst, it->m_dst,
+                          it->m_w, it->m_b, it->m_scratch};
+    for (int i = 0; i < 9; i++) if (ms[i]) dnnl_memory_destroy(ms[i]);
     free(it->own_w);
 }
 
@@ -146,9 +174,8 @@ static bl_status make_reorder(bl_cpu_exec *ex, const dnnl_memory_desc_t *a, cons
     return BL_OK;
 }
 
-static bl_status add_post_op(dnnl_post_ops_t po, const bl_node *nd) {
-    float a = nd->act_alpha, b = nd->act_beta;
-    switch (nd->fused_act) {
+static bl_status add_act(dnnl_post_ops_t po, bl_op act, float a, float b) {
+    switch (act) {
     case BL_OP_NONE: return BL_OK;
     case BL_OP_RELU: DNNL_TRY(dnnl_post_ops_append_eltwise(po, 1.f, dnnl_eltwise_relu, 0.f, 0.f), "post-op"); break;
     case BL_OP_LEAKY_RELU: DNNL_TRY(dnnl_post_ops_append_eltwise(po, 1.f, dnnl_eltwise_relu, a, 0.f), "post-op"); break;
@@ -164,25 +191,120 @@ static bl_status add_post_op(dnnl_post_ops_t po, const bl_node *nd) {
     case BL_OP_HARD_SWISH: DNNL_TRY(dnnl_post_ops_append_eltwise(po, 1.f, dnnl_eltwise_hardswish, 0.f, 0.f), "post-op"); break;
     case BL_OP_ELU: DNNL_TRY(dnnl_post_ops_append_eltwise(po, 1.f, dnnl_eltwise_elu, a, 0.f), "post-op"); break;
     case BL_OP_TANH: DNNL_TRY(dnnl_post_ops_append_eltwise(po, 1.f, dnnl_eltwise_tanh, 0.f, 0.f), "post-op"); break;
-    default: return BL_ERROR(BL_ERR_UNSUPPORTED, "fused activation %s has no oneDNN post-op", bl_op_name(nd->fused_act));
+    default: return BL_ERROR(BL_ERR_UNSUPPORTED, "fused activation %s has no oneDNN post-op", bl_op_name(act));
     }
     return BL_OK;
+}
+
+/* The node's own fused activation, then the sum of a fused residual Add, then what followed. */
+static bl_status add_post_ops(dnnl_post_ops_t po, const bl_node *nd, const bl_cpu_fuse *fu) {
+    BL_TRY(add_act(po, nd->fused_act, nd->act_alpha, nd->act_beta));
+    if (fu->sum_t >= 0) DNNL_TRY(dnnl_post_ops_append_sum(po, 1.f), "sum post-op");
+    if (fu->post == BL_CPU_POST_RELU) BL_TRY(add_act(po, BL_OP_RELU, 0.f, 0.f));
+    if (fu->post == BL_CPU_POST_SWISH)
+        DNNL_TRY(dnnl_post_ops_append_eltwise(po, 1.f, dnnl_eltwise_swish, 1.f, 0.f), "swish post-op");
+    return BL_OK;
+}
+
+/* Layout of tensor t for batch n as the step that wrote it left it (plain when none says). */
+static void given_md(bl_cpu_exec *ex, int t, int64_t n, dnnl_memory_desc_t *md) {
+    int r = bl_memplan_root(&ex->plan, t);
+    if (ex->md[r]) {
+        *md = *ex->md[r];
+        return;
+    }
+    int64_t d[BL_MAX_RANK];
+    int rank = bl_cpu_dims(ex, t, n, d);
+    dnnl_dims_t dd;
+    for (int i = 0; i < rank; i++) dd[i] = d[i];
+    dnnl_memory_desc_init_by_tag(md, rank, dd, dnnl_f32, plain_tag(rank));
+}
+
+static bl_status pack_weights(bl_cpu_exec *ex, dnnl_priv *p, inst *it, const bl_tensor *w,
+                              const dnnl_memory_desc_t *uw, const dnnl_memory_desc_t *wmd, void **wbuf) {
+    if (p->packed_w && dnnl_memory_desc_equal(wmd, &p->packed_md)) {
+        *wbuf = p->packed_w;
+        return BL_OK;
+    }
+    size_t wb = dnnl_memory_desc_get_size(wmd);
+    void *buf = aligned_alloc(64, align64(wb));
+    BL_RETURN_IF(!buf, BL_ERR_NOMEM, "out of memory packing weights");
+    dnnl_primitive_t re = NULL;
+    bl_status s = make_reorder(ex, uw, wmd, &re);
+    if (s != BL_OK) {
+        free(buf);
+        return s;
+    }
+    if (re) {
+        dnnl_memory_t a, bm;
+        dnnl_memory_create(&a, uw, ex->engine, w->data);
+        dnnl_memory_create(&bm, wmd, ex->engine, buf);
+        dnnl_exec_arg_t args[] = {{DNNL_ARG_FROM, a}, {DNNL_ARG_TO, bm}};
+        dnnl_status_t ds = dnnl_primitive_execute(re, ex->stream, 2, args);
+        dnnl_stream_wait(ex->stream);
+        dnnl_memory_destroy(a), dnnl_memory_destroy(bm), dnnl_primitive_destroy(re);
+        if (ds != dnnl_success) {
+            free(buf);
+            return BL_ERROR(BL_ERR_INTERNAL, "weight reorder failed");
+        }
+    } else {
+        memcpy(buf, w->data, wb);
+    }
+    ex->packed_bytes += (int64_t)wb;
+    if (!p->packed_w) p->packed_w = buf, p->packed_md = *wmd;
+    else it->own_w = buf;
+    *wbuf = buf;
+    return BL_OK;
+}
+
+/* Channel-blocked activation layout for this CPU (16 channels with AVX-512, 8 with AVX2),
+ * or undef (let oneDNN choose). */
+static dnnl_format_tag_t blocked_tag(int rank) {
+    unsigned isa = (unsigned)dnnl_get_effective_cpu_isa(); /* ISA values are nested bit masks */
+    bool b16 = (isa & dnnl_cpu_isa_avx512_core) == dnnl_cpu_isa_avx512_core;
+    bool b8 = (isa & dnnl_cpu_isa_avx2) == dnnl_cpu_isa_avx2;
+    if (!b16 && !b8) return dnnl_format_tag_undef;
+    switch (rank) {
+    case 3: return b16 ? dnnl_nCw16c : dnnl_nCw8c;
+    case 4: return b16 ? dnnl_nChw16c : dnnl_nChw8c;
+    case 5: return b16 ? dnnl_nCdhw16c : dnnl_nCdhw8c;
+    default: return dnnl_format_tag_undef;
+    }
+}
+
+/* Whether oneDNN fell back to its (scalar, reference) implementation. */
+static bool is_ref(const_dnnl_primitive_desc_t pd) {
+    const char *impl = NULL;
+    if (dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &impl) != dnnl_success || !impl) return false;
+    return !strncmp(impl, "ref", 3);
 }
 
 /* Build the primitive (and its reorders/memories) for batch n. */
 static bl_status build_inst(bl_cpu_exec *ex, bl_cpu_step *st, int64_t n, inst *it) {
     const bl_graph *g = ex->g;
     const bl_node *nd = st->node;
+    const bl_cpu_fuse *fu = &ex->fuse[st->ni];
     dnnl_priv *p = st->priv;
     const geom *gm = &p->gm;
     memset(it, 0, sizeof *it);
     it->n = n;
     int r = p->nd;
-    dnnl_dims_t xd, yd, strides, dil, pl, pr, kern;
+    {
+        double out_elems = (double)bl_cpu_numel(ex, p->out_t, n), work_f = 0;
+        if (p->kind == K_CONV) {
+            const bl_tensor *w = bl_node_input(g, nd, 1);
+            work_f = 2.0 * out_elems * (double)(bl_tensor_numel(w, 1) / (w->dims[0] ? w->dims[0] : 1));
+        }
+        if (p->kind == K_GAP) out_elems = (double)bl_cpu_numel(ex, p->src_t[0], n);
+        bool small = p->kind == K_CONV ? work_f < SERIAL_FLOPS : out_elems < SERIAL_ELEMS;
+        it->threads = small ? 1 : ex->threads;
+    }
+    if (it->threads != ex->threads) omp_set_num_threads(it->threads); /* oneDNN sizes its kernels by it */
+    dnnl_dims_t yd, strides, dil, pl, pr, kern;
     int64_t tx[BL_MAX_RANK], ty[BL_MAX_RANK];
-    bl_cpu_dims(ex, nd->inputs[0], n, tx);
-    bl_cpu_dims(ex, nd->outputs[0], n, ty);
-    for (int i = 0; i < r; i++) xd[i] = tx[i], yd[i] = ty[i];
+    bl_cpu_dims(ex, p->src_t[0], n, tx);
+    bl_cpu_dims(ex, p->out_t, n, ty);
+    for (int i = 0; i < r; i++) yd[i] = ty[i];
     for (int i = 0; i < gm->sp; i++) {
         int64_t ext = (gm->kernel[i] - 1) * gm->dil[i] + 1;
         strides[i] = gm->stride[i];
@@ -191,16 +313,30 @@ static bl_status build_inst(bl_cpu_exec *ex, bl_cpu_step *st, int64_t n, inst *i
         pl[i] = gm->pad_l[i];
         pr[i] = (ty[2 + i] - 1) * gm->stride[i] + ext - tx[2 + i] - gm->pad_l[i];
     }
-    dnnl_memory_desc_t usrc, udst, any_src, any_dst;
-    DNNL_TRY(dnnl_memory_desc_init_by_tag(&usrc, r, xd, dnnl_f32, plain_tag(r)), "memory desc");
+    dnnl_memory_desc_t usrc[2], udst, any_dst, want_src[2];
+    for (int k = 0; k < p->n_src; k++) given_md(ex, p->src_t[k], n, &usrc[k]);
     DNNL_TRY(dnnl_memory_desc_init_by_tag(&udst, r, yd, dnnl_f32, plain_tag(r)), "memory desc");
+    dnnl_memory_desc_init_by_tag(&any_dst, r, yd, dnnl_f32, dnnl_format_tag_any);
+    bool sum = p->kind == K_CONV && fu->sum_t >= 0;
+    dnnl_memory_desc_t sum_md;
+    if (sum) given_md(ex, fu->sum_t, n, &sum_md);
+    /* Always any (then a reorder when the result must be plain): a plain destination with a
+     * blocked or channels-last source makes oneDNN 2.6 fall back to its reference kernels
+     * for pooling and binary ops */
+    const dnnl_memory_desc_t *dst_req = sum ? &sum_md : &any_dst;
     dnnl_primitive_attr_t attr;
     DNNL_TRY(dnnl_primitive_attr_create(&attr), "attr");
     dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user);
     dnnl_primitive_desc_t pd = NULL;
     dnnl_status_t ds;
     bl_status s = BL_OK;
-    if (nd->op == BL_OP_CONV) {
+    dnnl_post_ops_t po;
+    dnnl_post_ops_create(&po);
+    if (p->kind == K_CONV || p->kind == K_BINARY) s = add_post_ops(po, nd, fu);
+    if (s == BL_OK) dnnl_primitive_attr_set_post_ops(attr, po);
+    dnnl_post_ops_destroy(po);
+    if (s != BL_OK) goto done;
+    if (p->kind == K_CONV) {
         const bl_tensor *w = bl_node_input(g, nd, 1);
         int64_t groups = bl_node_attr_int(nd, "group", 1);
         dnnl_dims_t wd;
@@ -213,114 +349,151 @@ static bl_status build_inst(bl_cpu_exec *ex, bl_cpu_step *st, int64_t n, inst *i
             wr = r;
             for (int i = 0; i < r; i++) wd[i] = w->dims[i];
         }
-        dnnl_memory_desc_t any_w, bmd, uw;
+        dnnl_memory_desc_t any_w, bmd, uw, any_src;
         dnnl_dims_t bd = {w->dims[0]};
+        dnnl_dims_t xd;
+        for (int i = 0; i < r; i++) xd[i] = tx[i];
         dnnl_memory_desc_init_by_tag(&any_src, r, xd, dnnl_f32, dnnl_format_tag_any);
-        dnnl_memory_desc_init_by_tag(&any_dst, r, yd, dnnl_f32, dnnl_format_tag_any);
         dnnl_memory_desc_init_by_tag(&any_w, wr, wd, dnnl_f32, dnnl_format_tag_any);
         dnnl_memory_desc_init_by_tag(&uw, wr, wd, dnnl_f32, plain_tag(wr));
         dnnl_memory_desc_init_by_tag(&bmd, 1, bd, dnnl_f32, dnnl_a);
         const bl_tensor *b = bl_node_input(g, nd, 2);
-        dnnl_convolution_desc_t cd;
-        ds = dnnl_dilated_convolution_forward_desc_init(&cd, dnnl_forward_inference, dnnl_convolution_direct, &any_src,
-                                                        &any_w, b ? &bmd : NULL, &any_dst, strides, dil, pl, pr);
-        if (ds != dnnl_success) {
-            s = BL_ERROR(BL_ERR_UNSUPPORTED, "oneDNN rejects this convolution (status %d)", (int)ds);
-            goto done;
+        /* Layouts, in order of preference: (0) the source as its writer left it (no reorder)
+         * with a channel-blocked destination, (1) channel-blocked source (plain or oneDNN's
+         * choice when it has <= 4 channels, as a first layer does) and destination, (2)
+         * oneDNN's own choice. Blocked first because oneDNN 2.6 otherwise picks channels-last
+         * brgemm kernels on AVX-512, measured 1.3-1.6x slower for resnet18/efficientnet_b0
+         * at batch 8 (user CPU time; bench/models/results.md). Except for a batch of one
+         * through a k×k non-depthwise kernel: there the brgemm kernels were faster on every
+         * resnet18 layer (1.5x overall; 5x for the 7×7 stem on one channel). A sum post-op
+         * fixes the destination to its addend's layout. */
+        dnnl_memory_desc_t blk_src, blk_dst;
+        bool spatial_k = false; /* a k×k (k > 1) kernel that is not depthwise */
+        for (int i = 0; i < gm->sp; i++) spatial_k |= gm->kernel[i] > 1;
+        spatial_k &= groups == 1;
+        dnnl_format_tag_t bt = n == 1 && spatial_k ? dnnl_format_tag_undef : blocked_tag(r);
+        dnnl_memory_desc_init_by_tag(&blk_src, r, xd, dnnl_f32, bt && tx[1] > 4 ? bt : dnnl_format_tag_any);
+        dnnl_memory_desc_init_by_tag(&blk_dst, r, yd, dnnl_f32, bt ? bt : dnnl_format_tag_any);
+        const dnnl_memory_desc_t *pref_dst = sum ? &sum_md : &blk_dst;
+        bool blocked_src = ex->md[bl_memplan_root(&ex->plan, p->src_t[0])] != NULL;
+        for (int attempt = blocked_src ? 0 : 1; attempt < 3; attempt++) {
+            const dnnl_memory_desc_t *src_a = attempt == 0 ? &usrc[0] : attempt == 1 ? &blk_src : &any_src;
+            dnnl_convolution_desc_t cd;
+            ds = dnnl_dilated_convolution_forward_desc_init(&cd, dnnl_forward_inference, dnnl_convolution_direct, src_a,
+                                                            &any_w, b ? &bmd : NULL, attempt < 2 ? pref_dst : dst_req,
+                                                            strides, dil, pl, pr);
+            if (ds == dnnl_success) ds = dnnl_primitive_desc_create(&pd, &cd, attr, ex->engine, NULL);
+            if (ds != dnnl_success) continue;
+            /* a layout only oneDNN's reference kernel takes (e.g. channel-padded blocks with a
+             * channels-last destination) is slower by orders of magnitude than one reorder */
+            if (attempt < 2 && is_ref(pd)) {
+                dnnl_primitive_desc_destroy(pd);
+                pd = NULL;
+                ds = dnnl_unimplemented;
+                continue;
+            }
+            break;
         }
-        dnnl_post_ops_t po;
-        dnnl_post_ops_create(&po);
-        s = add_post_op(po, nd);
-        if (s == BL_OK) dnnl_primitive_attr_set_post_ops(attr, po);
-        dnnl_post_ops_destroy(po);
-        if (s != BL_OK) goto done;
-        ds = dnnl_primitive_desc_create(&pd, &cd, attr, ex->engine, NULL);
         if (ds != dnnl_success) {
             s = BL_ERROR(BL_ERR_UNSUPPORTED, "oneDNN has no convolution for this shape (status %d)", (int)ds);
             goto done;
         }
         const dnnl_memory_desc_t *wmd = dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0);
         void *wbuf = NULL;
-        if (p->packed_w && dnnl_memory_desc_equal(wmd, &p->packed_md)) {
-            wbuf = p->packed_w;
-        } else {
-            size_t wb = dnnl_memory_desc_get_size(wmd);
-            wbuf = aligned_alloc(64, align64(wb));
-            if (!wbuf) { s = BL_ERROR(BL_ERR_NOMEM, "out of memory packing weights"); goto done; }
-            dnnl_primitive_t re = NULL;
-            s = make_reorder(ex, &uw, wmd, &re);
-            if (s != BL_OK) { free(wbuf); goto done; }
-            if (re) {
-                dnnl_memory_t a, bm;
-                dnnl_memory_create(&a, &uw, ex->engine, w->data);
-                dnnl_memory_create(&bm, wmd, ex->engine, wbuf);
-                dnnl_exec_arg_t args[] = {{DNNL_ARG_FROM, a}, {DNNL_ARG_TO, bm}};
-                ds = dnnl_primitive_execute(re, ex->stream, 2, args);
-                dnnl_stream_wait(ex->stream);
-                dnnl_memory_destroy(a), dnnl_memory_destroy(bm), dnnl_primitive_destroy(re);
-                if (ds != dnnl_success) { free(wbuf); s = BL_ERROR(BL_ERR_INTERNAL, "weight reorder failed"); goto done; }
-            } else {
-                memcpy(wbuf, w->data, wb);
-            }
-            ex->packed_bytes += (int64_t)wb;
-            if (!p->packed_w) p->packed_w = wbuf, p->packed_md = *wmd;
-            else it->own_w = wbuf;
-        }
+        if ((s = pack_weights(ex, p, it, w, &uw, wmd, &wbuf)) != BL_OK) goto done;
         dnnl_memory_create(&it->m_w, wmd, ex->engine, wbuf);
         if (b) dnnl_memory_create(&it->m_b, &bmd, ex->engine, b->data);
-    } else {
+    } else if (p->kind == K_POOL || p->kind == K_GAP) {
         bool maxp = nd->op == BL_OP_MAX_POOL;
         dnnl_alg_kind_t alg = maxp ? dnnl_pooling_max
                               : bl_node_attr_int(nd, "count_include_pad", 0) ? dnnl_pooling_avg_include_padding
                                                                             : dnnl_pooling_avg_exclude_padding;
-        /* pooling: keep the plain layout for the source when oneDNN accepts it, blocked otherwise */
-        dnnl_memory_desc_init_by_tag(&any_src, r, xd, dnnl_f32, plain_tag(r));
-        dnnl_memory_desc_init_by_tag(&any_dst, r, yd, dnnl_f32, dnnl_format_tag_any);
+        if (p->kind == K_GAP)
+            for (int i = 0; i < gm->sp; i++) kern[i] = tx[2 + i], strides[i] = 1, dil[i] = 0, pl[i] = pr[i] = 0;
         dnnl_pooling_v2_desc_t pdsc;
-        ds = dnnl_pooling_v2_forward_desc_init(&pdsc, dnnl_forward_inference, alg, &any_src, &any_dst, strides, kern,
+        ds = dnnl_pooling_v2_forward_desc_init(&pdsc, dnnl_forward_inference, alg, &usrc[0], dst_req, strides, kern,
                                                dil, pl, pr);
         if (ds == dnnl_success) ds = dnnl_primitive_desc_create(&pd, &pdsc, attr, ex->engine, NULL);
         if (ds != dnnl_success) {
             s = BL_ERROR(BL_ERR_UNSUPPORTED, "oneDNN has no pooling for this shape (status %d)", (int)ds);
             goto done;
         }
+    } else {
+        dnnl_alg_kind_t alg = nd->op == BL_OP_ADD ? dnnl_binary_add : nd->op == BL_OP_SUB ? dnnl_binary_sub : dnnl_binary_mul;
+        /* a full-shaped second operand in another layout is reordered to the first's */
+        dnnl_memory_desc_t s1 = usrc[1];
+        if (usrc[1].ndims == r && !memcmp(usrc[1].dims, usrc[0].dims, sizeof(dnnl_dim_t) * (size_t)r)) s1 = usrc[0];
+        dnnl_binary_desc_t bd;
+        ds = dnnl_binary_desc_init(&bd, alg, &usrc[0], &s1, dst_req);
+        if (ds == dnnl_success) ds = dnnl_primitive_desc_create(&pd, &bd, attr, ex->engine, NULL);
+        if (ds != dnnl_success) {
+            s = BL_ERROR(BL_ERR_UNSUPPORTED, "oneDNN has no binary op for these shapes (status %d)", (int)ds);
+            goto done;
+        }
     }
     {
-        const dnnl_memory_desc_t *smd = dnnl_primitive_desc_query_md(pd, dnnl_query_src_md, 0);
         const dnnl_memory_desc_t *dmd = dnnl_primitive_desc_query_md(pd, dnnl_query_dst_md, 0);
         const dnnl_memory_desc_t *scm = dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0);
-        if ((s = make_reorder(ex, &usrc, smd, &it->re_src)) != BL_OK) goto done;
-        if ((s = make_reorder(ex, dmd, &udst, &it->re_dst)) != BL_OK) goto done;
-        it->src_bytes = it->re_src ? align64(dnnl_memory_desc_get_size(smd)) : 0;
-        it->dst_bytes = it->re_dst ? align64(dnnl_memory_desc_get_size(dmd)) : 0;
-        it->scratch_bytes = scm ? align64(dnnl_memory_desc_get_size(scm)) : 0;
-        dnnl_memory_create(&it->m_usrc, &usrc, ex->engine, DNNL_MEMORY_NONE);
-        dnnl_memory_create(&it->m_udst, &udst, ex->engine, DNNL_MEMORY_NONE);
-        if (it->re_src) dnnl_memory_create(&it->m_src, smd, ex->engine, DNNL_MEMORY_NONE);
+        size_t off = 0;
+        for (int k = 0; k < p->n_src; k++) {
+            want_src[k] = *dnnl_primitive_desc_query_md(pd, dnnl_query_src_md, k);
+            if ((s = make_reorder(ex, &usrc[k], &want_src[k], &it->re_src[k])) != BL_OK) goto done;
+            it->src_off[k] = off;
+            if (it->re_src[k]) off += align64(dnnl_memory_desc_get_size(&want_src[k]));
+            dnnl_memory_create(&it->m_usrc[k], &usrc[k], ex->engine, DNNL_MEMORY_NONE);
+            if (it->re_src[k]) dnnl_memory_create(&it->m_src[k], &want_src[k], ex->engine, DNNL_MEMORY_NONE);
+        }
+        /* the result stays in the primitive's layout when the plan allows it (or a sum forced
+         * the layout of the tensor it adds); otherwise it is reordered to plain */
+        bool need_plain = !(p->out_any || sum);
+        if (sum && !dnnl_memory_desc_equal(dmd, &sum_md)) {
+            s = BL_ERROR(BL_ERR_INTERNAL, "fused residual: oneDNN changed the layout of the sum");
+            goto done;
+        }
+        if (need_plain && (s = make_reorder(ex, dmd, &udst, &it->re_dst)) != BL_OK) goto done;
+        it->out_md = need_plain ? udst : *dmd;
+        it->out_plain = dnnl_memory_desc_equal(&it->out_md, &udst);
+        it->dst_off = off;
+        if (it->re_dst) off += align64(dnnl_memory_desc_get_size(dmd));
+        it->scratch_off = off;
+        if (scm) off += align64(dnnl_memory_desc_get_size(scm));
+        it->ws_bytes = off ? off : 64;
+        dnnl_memory_create(&it->m_udst, it->re_dst ? &udst : dmd, ex->engine, DNNL_MEMORY_NONE);
         if (it->re_dst) dnnl_memory_create(&it->m_dst, dmd, ex->engine, DNNL_MEMORY_NONE);
-        if (scm && it->scratch_bytes) dnnl_memory_create(&it->m_scratch, scm, ex->engine, DNNL_MEMORY_NONE);
+        if (scm && dnnl_memory_desc_get_size(scm)) dnnl_memory_create(&it->m_scratch, scm, ex->engine, DNNL_MEMORY_NONE);
+        int64_t ob = (int64_t)dnnl_memory_desc_get_size(&it->out_md);
+        if (ex->arena && ob > ex->min_bytes[p->out_root]) { /* planned at creation: cannot grow */
+            s = BL_ERROR(BL_ERR_INTERNAL, "oneDNN chose a layout of %lld bytes for a buffer planned with %lld; "
+                         "create the executor again", (long long)ob, (long long)ex->min_bytes[p->out_root]);
+            goto done;
+        }
+        if (ob > ex->min_bytes[p->out_root]) ex->min_bytes[p->out_root] = ob;
         ds = dnnl_primitive_create(&it->prim, pd);
         if (ds != dnnl_success) s = BL_ERROR(BL_ERR_UNSUPPORTED, "oneDNN primitive creation failed (status %d)", (int)ds);
     }
 done:
+    if (it->threads != ex->threads) omp_set_num_threads(ex->threads);
     if (pd) dnnl_primitive_desc_destroy(pd);
     dnnl_primitive_attr_destroy(attr);
-    if (s == BL_OK) {
-        size_t need = it->src_bytes + it->dst_bytes + it->scratch_bytes;
-        if (!bl_cpu_workspace(ex, need ? need : 64)) s = BL_ERROR(BL_ERR_NOMEM, "out of memory for the workspace");
-    }
+    if (s == BL_OK && !bl_cpu_workspace(ex, it->ws_bytes)) s = BL_ERROR(BL_ERR_NOMEM, "out of memory for the workspace");
     if (s != BL_OK) destroy_inst(it);
     return s;
 }
 
+static bl_status exec_inst(bl_cpu_exec *ex, const dnnl_priv *p, inst *it, unsigned char *ws);
+
 static bl_status run_dnnl(bl_cpu_exec *ex, bl_cpu_step *st, int64_t n) {
     dnnl_priv *p = st->priv;
-    const bl_node *nd = st->node;
     inst *it = NULL;
+    if (p->threads_gen != ex->threads_gen) { /* thread count changed: rebuild every batch size */
+        for (int i = 0; i < p->n_in; i++) destroy_inst(&p->in[i]);
+        p->n_in = 0;
+        p->threads_gen = ex->threads_gen;
+    }
     for (int i = 0; i < p->n_in; i++)
         if (p->in[i].n == n) it = &p->in[i];
     if (!it) {
-        if (p->n_in == MAX_INST) { /* evict the oldest non-max entry */
+        if (p->n_in == MAX_INST) { /* evict the oldest entry after the first */
             destroy_inst(&p->in[1]);
             memmove(&p->in[1], &p->in[2], (MAX_INST - 2) * sizeof(inst));
             p->n_in--;
@@ -328,25 +501,39 @@ static bl_status run_dnnl(bl_cpu_exec *ex, bl_cpu_step *st, int64_t n) {
         BL_TRY(build_inst(ex, st, n, &p->in[p->n_in]));
         it = &p->in[p->n_in++];
     }
-    unsigned char *ws = bl_cpu_workspace(ex, it->src_bytes + it->dst_bytes + it->scratch_bytes + 64);
+    unsigned char *ws = bl_cpu_workspace(ex, it->ws_bytes);
     BL_CHECK_ALLOC(ws);
-    dnnl_memory_set_data_handle(it->m_usrc, ex->ptr[nd->inputs[0]]);
-    dnnl_memory_set_data_handle(it->m_udst, ex->ptr[nd->outputs[0]]);
-    dnnl_memory_t src = it->m_usrc, dst = it->m_udst;
-    if (it->re_src) {
-        dnnl_memory_set_data_handle(it->m_src, ws);
-        dnnl_exec_arg_t a[] = {{DNNL_ARG_FROM, it->m_usrc}, {DNNL_ARG_TO, it->m_src}};
-        DNNL_TRY(dnnl_primitive_execute(it->re_src, ex->stream, 2, a), "reorder");
-        src = it->m_src;
+    if (it->threads != ex->threads) omp_set_num_threads(it->threads);
+    bl_status s = exec_inst(ex, p, it, ws);
+    if (it->threads != ex->threads) omp_set_num_threads(ex->threads);
+    BL_TRY(s);
+    ex->md[p->out_root] = it->out_plain ? NULL : &it->out_md;
+    return BL_OK;
+}
+
+static bl_status exec_inst(bl_cpu_exec *ex, const dnnl_priv *p, inst *it, unsigned char *ws) {
+    dnnl_memory_t src[2] = {NULL, NULL};
+    for (int k = 0; k < p->n_src; k++) {
+        dnnl_memory_set_data_handle(it->m_usrc[k], ex->ptr[p->src_t[k]]);
+        src[k] = it->m_usrc[k];
+        if (it->re_src[k]) {
+            dnnl_memory_set_data_handle(it->m_src[k], ws + it->src_off[k]);
+            dnnl_exec_arg_t a[] = {{DNNL_ARG_FROM, it->m_usrc[k]}, {DNNL_ARG_TO, it->m_src[k]}};
+            DNNL_TRY(dnnl_primitive_execute(it->re_src[k], ex->stream, 2, a), "reorder");
+            src[k] = it->m_src[k];
+        }
     }
+    dnnl_memory_set_data_handle(it->m_udst, ex->ptr[p->out_t]);
+    dnnl_memory_t dst = it->m_udst;
     if (it->re_dst) {
-        dnnl_memory_set_data_handle(it->m_dst, ws + it->src_bytes);
+        dnnl_memory_set_data_handle(it->m_dst, ws + it->dst_off);
         dst = it->m_dst;
     }
-    if (it->m_scratch) dnnl_memory_set_data_handle(it->m_scratch, ws + it->src_bytes + it->dst_bytes);
+    if (it->m_scratch) dnnl_memory_set_data_handle(it->m_scratch, ws + it->scratch_off);
     dnnl_exec_arg_t args[6];
     int na = 0;
-    args[na++] = (dnnl_exec_arg_t){DNNL_ARG_SRC, src};
+    args[na++] = (dnnl_exec_arg_t){DNNL_ARG_SRC_0, src[0]};
+    if (p->n_src > 1) args[na++] = (dnnl_exec_arg_t){DNNL_ARG_SRC_1, src[1]};
     args[na++] = (dnnl_exec_arg_t){DNNL_ARG_DST, dst};
     if (it->m_w) args[na++] = (dnnl_exec_arg_t){DNNL_ARG_WEIGHTS, it->m_w};
     if (it->m_b) args[na++] = (dnnl_exec_arg_t){DNNL_ARG_BIAS, it->m_b};
@@ -361,16 +548,39 @@ static bl_status run_dnnl(bl_cpu_exec *ex, bl_cpu_step *st, int64_t n) {
 }
 
 bl_status bl_cpu_prepare_dnnl(bl_cpu_exec *ex, bl_cpu_step *st) {
+    const bl_graph *g = ex->g;
+    const bl_node *nd = st->node;
     dnnl_priv *p = calloc(1, sizeof *p);
     BL_CHECK_ALLOC(p);
     st->priv = p;
     st->destroy = dnnl_priv_destroy;
-    BL_TRY(get_geom(ex->g, st->node, &p->gm));
-    p->nd = ex->g->tensors[st->node->inputs[0]].rank;
+    p->nd = g->tensors[nd->inputs[0]].rank;
+    p->n_src = 1;
+    p->src_t[0] = nd->inputs[0];
+    p->out_t = nd->outputs[0];
+    switch (nd->op) {
+    case BL_OP_CONV: p->kind = K_CONV; break;
+    case BL_OP_GLOBAL_AVERAGE_POOL: p->kind = K_GAP; break;
+    case BL_OP_ADD: case BL_OP_SUB: case BL_OP_MUL: {
+        p->kind = K_BINARY;
+        p->n_src = 2;
+        const bl_tensor *a = &g->tensors[nd->inputs[0]], *y = &g->tensors[nd->outputs[0]];
+        bool a_full = a->rank == y->rank && !memcmp(a->dims, y->dims, sizeof(int64_t) * (size_t)y->rank);
+        p->src_t[0] = a_full ? nd->inputs[0] : nd->inputs[1]; /* oneDNN broadcasts the second only */
+        p->src_t[1] = a_full ? nd->inputs[1] : nd->inputs[0];
+        break;
+    }
+    default: p->kind = K_POOL; break;
+    }
+    if (p->kind == K_CONV || p->kind == K_POOL) BL_TRY(get_geom(g, nd, &p->gm));
+    else p->gm.sp = p->nd - 2;
+    p->out_root = bl_memplan_root(&ex->plan, p->out_t);
+    p->out_any = ex->dnnl_layout[p->out_t];
     st->run = run_dnnl;
     /* build for the max batch now: shape problems and missing kernels surface at creation */
     BL_TRY(build_inst(ex, st, ex->opts.max_batch, &p->in[0]));
     p->n_in = 1;
+    ex->md[p->out_root] = p->in[0].out_plain ? NULL : &p->in[0].out_md;
     return BL_OK;
 }
 

@@ -28,6 +28,18 @@ struct bl_cpu_step {
     void *priv;
 };
 
+/* What the fusion pass (cpu_fuse.c) decided for one node. */
+typedef enum { BL_CPU_POST_NONE, BL_CPU_POST_RELU, BL_CPU_POST_SWISH } bl_cpu_post;
+
+typedef struct {
+    bool skip;         /* folded into another node's step: nothing runs, outputs alias */
+    int sum_t;         /* Conv: tensor added to the result by a sum post-op; the conv writes
+                        * in place into that tensor's buffer (its output aliases it); -1 none */
+    bl_cpu_post post;  /* activation appended after the fused-in Add/Mul (Conv, binary) */
+    int out_t;         /* tensor whose layout/consumers describe this step's result (the last
+                        * fused node's output); = outputs[0] when nothing is fused */
+} bl_cpu_fuse;
+
 /* Intermediate buffer plan (memplan.c). */
 typedef struct {
     int64_t *offset;   /* per tensor: byte offset in the arena, -1 = not in the arena */
@@ -35,15 +47,33 @@ typedef struct {
     int64_t arena_bytes;
 } bl_memplan;
 
+/* What the executor tells the planner beyond the graph (each array may be NULL). */
+typedef struct {
+    const int *alias_to;     /* per tensor: shares the buffer of this tensor (fusion), or -1 */
+    const bool *skip;        /* per node: folded away; its outputs get no buffer of their own */
+    const int64_t *min_bytes; /* per tensor: bytes needed at max_batch when more than numel ×
+                               * dtype size (oneDNN blocked layouts pad channels) */
+} bl_memplan_hints;
+
 struct bl_cpu_exec {
     const bl_graph *g;
     bl_exec_opts opts;
     int threads;            /* resolved (>= 1) */
+    int threads_gen;        /* bumped by set_threads: oneDNN steps rebuild their primitives
+                             * (oneDNN fixes a primitive's thread count when it is created) */
     dnnl_engine_t engine;
     dnnl_stream_t stream;
     bl_cpu_step *steps;
     int n_steps;
     bl_memplan plan;
+    int *root;              /* per tensor: tensor owning its buffer (bl_memplan_root) */
+    bl_cpu_fuse *fuse;      /* per node (cpu_fuse.c) */
+    int *alias_to;          /* per tensor: buffer shared with this tensor by fusion, or -1 */
+    bool *dnnl_layout;      /* per tensor: may be kept in a oneDNN-chosen (blocked) layout
+                             * because every reader is a oneDNN step */
+    int64_t *min_bytes;     /* per tensor: buffer bytes at max batch asked by the steps */
+    const dnnl_memory_desc_t **md; /* per tensor: its layout in the current run (set by the
+                             * step writing it, read by later steps); NULL = plain row-major */
     unsigned char *arena;   /* planned intermediates, 64-byte aligned */
     void **ptr;             /* per tensor, for the current run */
     unsigned char *ws;      /* shared workspace (reorders, scratchpads), grows on demand */
@@ -65,13 +95,25 @@ void *bl_cpu_workspace(bl_cpu_exec *ex, size_t bytes);
 /* ---- memplan.c ---- */
 /* Plan the arena for max_batch: views (Reshape & co.) alias their input, every other
  * node output gets an offset; buffers are reused after their last reader unless no_reuse. */
-bl_status bl_memplan_build(const bl_graph *g, int64_t max_batch, bool no_reuse, bl_memplan *p);
+bl_status bl_memplan_build(const bl_graph *g, int64_t max_batch, bool no_reuse, const bl_memplan_hints *h,
+                          bl_memplan *p);
+/* Tensor whose buffer t uses (follows view and fusion aliases). */
+int bl_memplan_root(const bl_memplan *p, int t);
 void bl_memplan_free(bl_memplan *p);
 /* True for ops whose output is a view of input 0 (same bytes, new dims). */
 bool bl_memplan_is_view(bl_op op);
 
+/* ---- cpu_fuse.c ---- */
+/* Decide fusions (Conv+Add(+Relu) as a sum post-op written in place, Conv+Sigmoid+Mul as
+ * swish, binary+Relu) and which tensors may stay in oneDNN layouts; fills ex->fuse,
+ * ex->alias_to and ex->dnnl_layout. Pure function of the graph. */
+bl_status bl_cpu_plan_fusion(bl_cpu_exec *ex);
+/* True when node nd runs as a oneDNN binary primitive (shapes allow it). */
+bool bl_cpu_binary_is_dnnl(const bl_graph *g, const bl_node *nd);
+
 /* ---- per-family step builders: fill st->run/priv for node st->ni ---- */
-bl_status bl_cpu_prepare_dnnl(bl_cpu_exec *ex, bl_cpu_step *st);    /* cpu_conv.c: Conv, pools */
+bl_status bl_cpu_prepare_dnnl(bl_cpu_exec *ex, bl_cpu_step *st);    /* cpu_conv.c: Conv, pools,
+                                                                      * GlobalAveragePool, binary */
 bl_status bl_cpu_prepare_convt(bl_cpu_exec *ex, bl_cpu_step *st);   /* cpu_conv.c: ConvTranspose */
 bl_status bl_cpu_prepare_eltwise(bl_cpu_exec *ex, bl_cpu_step *st); /* cpu_eltwise.c: unary, binary */
 bl_status bl_cpu_prepare_reduce(bl_cpu_exec *ex, bl_cpu_step *st);  /* cpu_reduce.c: reduce, softmax, norms, gemm */

@@ -9,6 +9,7 @@
  * Threading: steps run on one thread; loops fork OpenMP teams.
  */
 #include <math.h>   /* sqrtf, expf, logf, INFINITY */
+#include <omp.h>    /* omp_set_num_threads: small products run on one thread */
 #include <stdlib.h> /* calloc */
 #include <string.h> /* memcpy */
 
@@ -276,6 +277,16 @@ static bl_status dnnl_ok(dnnl_status_t s, const char *what) {
     return BL_OK;
 }
 
+/* dnnl_sgemm on one thread when the product is small (see SERIAL_FLOPS in cpu_conv.c). */
+static bl_status sgemm(bl_cpu_exec *ex, char ta, char tb, int64_t M, int64_t N, int64_t K, float alpha, const float *a,
+                       int64_t lda, const float *b, int64_t ldb, float beta, float *c, int64_t ldc) {
+    bool serial = ex->threads > 1 && 2.0 * (double)M * (double)N * (double)K < 3e6;
+    if (serial) omp_set_num_threads(1);
+    dnnl_status_t s = dnnl_sgemm(ta, tb, M, N, K, alpha, a, lda, b, ldb, beta, c, ldc);
+    if (serial) omp_set_num_threads(ex->threads);
+    return dnnl_ok(s, "sgemm");
+}
+
 static bl_status run_gemm(bl_cpu_exec *ex, bl_cpu_step *st, int64_t n) {
     const bl_node *nd = st->node;
     const gemm_params *p = st->priv;
@@ -303,9 +314,8 @@ static bl_status run_gemm(bl_cpu_exec *ex, bl_cpu_step *st, int64_t n) {
         else for (int64_t i = 0; i < M * N; i++) y[i] *= beta;
         return BL_OK;
     }
-    return dnnl_ok(dnnl_sgemm(p->ta ? 'T' : 'N', p->tb ? 'T' : 'N', M, N, K, p->alpha, ex->ptr[nd->inputs[0]],
-                              da[1], ex->ptr[nd->inputs[1]], db[1], beta, y, N),
-                   "sgemm");
+    return sgemm(ex, p->ta ? 'T' : 'N', p->tb ? 'T' : 'N', M, N, K, p->alpha, ex->ptr[nd->inputs[0]], da[1],
+                 ex->ptr[nd->inputs[1]], db[1], beta, y, N);
 }
 
 static bl_status run_matmul(bl_cpu_exec *ex, bl_cpu_step *st, int64_t n) {
@@ -337,7 +347,7 @@ static bl_status run_matmul(bl_cpu_exec *ex, bl_cpu_step *st, int64_t n) {
         return BL_OK;
     }
     if (rbb == 0) /* B shared by every batch entry: one call with the batch folded into M */
-        return dnnl_ok(dnnl_sgemm('N', 'N', nb * M, N, K, 1.f, a, K, b, N, 0.f, y, N), "sgemm");
+        return sgemm(ex, 'N', 'N', nb * M, N, K, 1.f, a, K, b, N, 0.f, y, N);
     for (int64_t q = 0; q < nb; q++) {
         int64_t oa = 0, ob = 0, rem = q;
         for (int i = rbo - 1; i >= 0; i--) {
@@ -345,7 +355,7 @@ static bl_status run_matmul(bl_cpu_exec *ex, bl_cpu_step *st, int64_t n) {
             rem /= bd[i];
             oa += c * sa[i], ob += c * sb[i];
         }
-        BL_TRY(dnnl_ok(dnnl_sgemm('N', 'N', M, N, K, 1.f, a + oa, K, b + ob, N, 0.f, y + q * M * N, N), "sgemm"));
+        BL_TRY(sgemm(ex, 'N', 'N', M, N, K, 1.f, a + oa, K, b + ob, N, 0.f, y + q * M * N, N));
     }
     return BL_OK;
 }

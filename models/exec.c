@@ -17,7 +17,9 @@ struct bl_exec {
     int64_t max_batch;
 };
 
-bl_exec_opts bl_exec_opts_default(void) { return (bl_exec_opts){.max_batch = 1, .threads = 0, .no_reuse = false}; }
+bl_exec_opts bl_exec_opts_default(void) {
+    return (bl_exec_opts){.max_batch = 1, .threads = 0, .no_reuse = false, .no_fusion = false};
+}
 
 const bl_exec_backend *bl_exec_backend_find(const char *name) {
     if (name && !strcmp(name, "cpu")) return bl_exec_backend_cpu();

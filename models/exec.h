@@ -37,9 +37,12 @@ typedef struct {
     int threads;       /* 0 = all cores (runtime.threads) */
     bool no_reuse;     /* give every intermediate tensor its own buffer (tests: checks that
                         * buffer reuse does not change results) */
+    bool no_fusion;    /* reference mode (tests): one step per node, every tensor in plain
+                        * row-major layout, element-wise ops and GlobalAveragePool in plain C;
+                        * only the activations fused by bl_graph_prepare stay fused */
 } bl_exec_opts;
 
-/* Defaults: max_batch 1, threads 0, reuse on. */
+/* Defaults: max_batch 1, threads 0, reuse on, fusion on. */
 bl_exec_opts bl_exec_opts_default(void);
 
 typedef struct {
@@ -48,6 +51,10 @@ typedef struct {
     int64_t workspace_bytes; /* backend scratch (layout conversions, primitive scratchpads) */
     int64_t packed_weight_bytes; /* weights copied into backend layouts */
     int n_steps;             /* nodes executed per run */
+    int n_fused;             /* nodes folded into another node's step (CPU: residual Add and
+                              * Relu into a Conv's sum post-op, Sigmoid·Mul into swish, ...) */
+    int n_backend_layout;    /* intermediate tensors kept in the backend's own layout (CPU:
+                              * oneDNN blocked/channels-last) instead of plain row-major */
 } bl_exec_stats;
 
 typedef struct bl_exec_backend bl_exec_backend;
@@ -81,7 +88,8 @@ bool bl_exec_supports_op(const bl_exec_backend *be, const bl_graph *g, int ni, c
 bl_status bl_exec_create(const bl_exec_backend *be, const bl_graph *g, const bl_exec_opts *opts, bl_exec **out);
 /* Run one batch (1 <= batch <= max_batch). See "Data" above. */
 bl_status bl_exec_run(bl_exec *ex, int64_t batch, const void *const *inputs, void *const *outputs);
-/* Change the thread count (0 = all cores). */
+/* Change the thread count (0 = all cores). The CPU backend rebuilds its oneDNN primitives
+ * during the next run (oneDNN fixes a primitive's thread count when it creates it). */
 bl_status bl_exec_set_threads(bl_exec *ex, int threads);
 void bl_exec_get_stats(const bl_exec *ex, bl_exec_stats *st);
 const bl_exec_backend *bl_exec_backend_of(const bl_exec *ex);

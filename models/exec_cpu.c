@@ -1,9 +1,12 @@
-/* exec_cpu.c — the CPU backend of models/exec.h: oneDNN for convolution and pooling
- * (cpu_conv.c), dnnl_sgemm for Gemm/MatMul (cpu_reduce.c), plain C with OpenMP for the rest.
+/* exec_cpu.c — the CPU backend of models/exec.h: oneDNN for convolution, pooling,
+ * GlobalAveragePool and same-shape/per-channel Add/Sub/Mul (cpu_conv.c), dnnl_sgemm for
+ * Gemm/MatMul (cpu_reduce.c), plain C with OpenMP for the rest.
  *
  * Defines bl_exec_backend_cpu() and the backend slots: supports_op (asks each op family),
- * create (engine + stream, buffer plan, one step per node with its primitives and packed
- * weights built once), run (binds tensor pointers for the batch, runs the steps in order,
+ * create (engine + stream; fusion and layout plan (cpu_fuse.c); a first buffer plan for
+ * who shares which buffer; one step per node not fused away, with its primitives and packed
+ * weights built once for the max batch; then the final buffer plan with the sizes padded
+ * oneDNN layouts need), run (binds tensor pointers for the batch, runs the steps in order,
  * copies graph outputs out), destroy, get_stats, set_threads.
  *
  * Threads: Debian's libdnnl uses OpenMP (ldd shows libgomp), so the thread count is the
@@ -115,6 +118,7 @@ static void cpu_destroy(void *impl) {
     }
     free(ex->steps);
     bl_memplan_free(&ex->plan);
+    free(ex->root), free(ex->fuse), free(ex->alias_to), free(ex->dnnl_layout), free(ex->min_bytes), free(ex->md);
     free(ex->arena);
     free(ex->ptr);
     free(ex->ws);
@@ -142,30 +146,54 @@ static bl_status cpu_create(const bl_graph *g, const bl_exec_opts *opts, void **
         s = BL_ERROR(BL_ERR_INTERNAL, "oneDNN: cannot create the CPU engine/stream");
         goto fail;
     }
-    if ((s = bl_memplan_build(g, opts->max_batch, opts->no_reuse, &ex->plan)) != BL_OK) goto fail;
-    ex->arena = aligned_bytes((size_t)ex->plan.arena_bytes);
-    ex->ptr = calloc((size_t)(g->n_tensors ? g->n_tensors : 1), sizeof *ex->ptr);
-    ex->steps = calloc((size_t)(g->n_nodes ? g->n_nodes : 1), sizeof *ex->steps);
-    if (!ex->arena || !ex->ptr || !ex->steps) {
-        s = BL_ERROR(BL_ERR_NOMEM, "out of memory allocating the executor (arena of %lld bytes)",
-                     (long long)ex->plan.arena_bytes);
+    if ((s = bl_cpu_plan_fusion(ex)) != BL_OK) goto fail;
+    bool *skip = calloc((size_t)(g->n_nodes ? g->n_nodes : 1), sizeof *skip);
+    if (!skip) {
+        s = BL_ERROR(BL_ERR_NOMEM, "out of memory allocating the executor");
         goto fail;
     }
+    for (int i = 0; i < g->n_nodes; i++) skip[i] = ex->fuse[i].skip;
+    bl_memplan_hints hints = {.alias_to = ex->alias_to, .skip = skip, .min_bytes = NULL};
+    /* first plan: buffer sharing only (the steps need to know which tensors share a buffer);
+     * the final plan below adds the sizes oneDNN's padded layouts need */
+    s = bl_memplan_build(g, opts->max_batch, opts->no_reuse, &hints, &ex->plan);
+    size_t nt = (size_t)(g->n_tensors ? g->n_tensors : 1);
+    ex->root = malloc(nt * sizeof *ex->root);
+    ex->min_bytes = calloc(nt, sizeof *ex->min_bytes);
+    ex->md = calloc(nt, sizeof *ex->md);
+    ex->ptr = calloc(nt, sizeof *ex->ptr);
+    ex->steps = calloc((size_t)(g->n_nodes ? g->n_nodes : 1), sizeof *ex->steps);
+    if (s == BL_OK && (!ex->root || !ex->min_bytes || !ex->md || !ex->ptr || !ex->steps))
+        s = BL_ERROR(BL_ERR_NOMEM, "out of memory allocating the executor");
+    if (s != BL_OK) {
+        free(skip);
+        goto fail;
+    }
+    for (int t = 0; t < g->n_tensors; t++) ex->root[t] = bl_memplan_root(&ex->plan, t);
     omp_set_num_threads(ex->threads);
     for (int i = 0; i < g->n_nodes; i++) {
         bl_cpu_step *st = &ex->steps[i];
         st->ni = i;
         st->node = &g->nodes[i];
         ex->n_steps = i + 1;
+        if (ex->fuse[i].skip) continue; /* runs inside the step it was fused into */
         switch (st->node->op) {
         case BL_OP_CONV: case BL_OP_MAX_POOL: case BL_OP_AVERAGE_POOL: s = bl_cpu_prepare_dnnl(ex, st); break;
+        case BL_OP_GLOBAL_AVERAGE_POOL:
+            s = g->tensors[st->node->inputs[0]].rank <= 5 && !opts->no_fusion ? bl_cpu_prepare_dnnl(ex, st)
+                                                                               : bl_cpu_prepare_reduce(ex, st);
+            break;
+        case BL_OP_ADD: case BL_OP_SUB: case BL_OP_MUL:
+            s = bl_cpu_binary_is_dnnl(g, st->node) && !opts->no_fusion ? bl_cpu_prepare_dnnl(ex, st)
+                                                                        : bl_cpu_prepare_eltwise(ex, st);
+            break;
         case BL_OP_CONV_TRANSPOSE: s = bl_cpu_prepare_convt(ex, st); break;
         case BL_OP_RESHAPE: case BL_OP_FLATTEN: case BL_OP_SQUEEZE: case BL_OP_UNSQUEEZE: case BL_OP_IDENTITY:
         case BL_OP_DROPOUT: case BL_OP_TRANSPOSE: case BL_OP_CONCAT: case BL_OP_SPLIT: case BL_OP_SLICE:
         case BL_OP_GATHER: case BL_OP_PAD: case BL_OP_CAST: case BL_OP_RESIZE: case BL_OP_SHAPE: case BL_OP_CONSTANT:
             s = bl_cpu_prepare_shape(ex, st);
             break;
-        case BL_OP_GLOBAL_AVERAGE_POOL: case BL_OP_GLOBAL_MAX_POOL: case BL_OP_REDUCE_MEAN: case BL_OP_REDUCE_MAX:
+        case BL_OP_GLOBAL_MAX_POOL: case BL_OP_REDUCE_MEAN: case BL_OP_REDUCE_MAX:
         case BL_OP_REDUCE_SUM: case BL_OP_REDUCE_L2: case BL_OP_GEMM: case BL_OP_MATMUL: case BL_OP_SOFTMAX:
         case BL_OP_LOG_SOFTMAX: case BL_OP_INSTANCE_NORM: case BL_OP_LAYER_NORM: case BL_OP_BATCH_NORM:
             s = bl_cpu_prepare_reduce(ex, st);
@@ -174,8 +202,20 @@ static bl_status cpu_create(const bl_graph *g, const bl_exec_opts *opts, void **
         }
         if (s != BL_OK) {
             bl_error_prefix("node '%s' (%s): ", st->node->name, bl_op_name(st->node->op));
+            free(skip);
             goto fail;
         }
+    }
+    bl_memplan_free(&ex->plan);
+    hints.min_bytes = ex->min_bytes;
+    s = bl_memplan_build(g, opts->max_batch, opts->no_reuse, &hints, &ex->plan);
+    free(skip);
+    if (s != BL_OK) goto fail;
+    ex->arena = aligned_bytes((size_t)ex->plan.arena_bytes);
+    if (!ex->arena) {
+        s = BL_ERROR(BL_ERR_NOMEM, "out of memory allocating the executor (arena of %lld bytes)",
+                     (long long)ex->plan.arena_bytes);
+        goto fail;
     }
     *impl = ex;
     return BL_OK;
@@ -190,16 +230,15 @@ static bl_status cpu_run(void *impl, int64_t n, const void *const *inputs, void 
     omp_set_num_threads(ex->threads);
     for (int t = 0; t < g->n_tensors; t++) {
         const bl_tensor *tt = &g->tensors[t];
+        ex->md[t] = NULL;
         if (tt->data) ex->ptr[t] = tt->data;
         else if (ex->plan.offset[t] >= 0) ex->ptr[t] = ex->arena + ex->plan.offset[t];
         else ex->ptr[t] = NULL;
     }
     for (int i = 0; i < g->n_inputs; i++) ex->ptr[g->inputs[i]] = (void *)inputs[i];
-    /* views: in node order, after their source is bound */
-    for (int i = 0; i < g->n_nodes; i++) {
-        const bl_node *nd = &g->nodes[i];
-        if (bl_memplan_is_view(nd->op) && nd->outputs[0] >= 0) ex->ptr[nd->outputs[0]] = ex->ptr[nd->inputs[0]];
-    }
+    /* views and fused outputs share their root's buffer */
+    for (int t = 0; t < g->n_tensors; t++)
+        if (ex->root[t] != t) ex->ptr[t] = ex->ptr[ex->root[t]];
     for (int i = 0; i < ex->n_steps; i++) {
         bl_cpu_step *st = &ex->steps[i];
         if (!st->run) continue;
@@ -226,11 +265,14 @@ static void cpu_get_stats(const void *impl, bl_exec_stats *st) {
     st->packed_weight_bytes = ex->packed_bytes;
     st->n_steps = 0;
     for (int i = 0; i < ex->n_steps; i++) st->n_steps += ex->steps[i].run != NULL;
+    for (int i = 0; i < ex->g->n_nodes; i++) st->n_fused += ex->fuse[i].skip;
+    for (int t = 0; t < ex->g->n_tensors; t++) st->n_backend_layout += ex->dnnl_layout[t] && ex->root[t] == t;
 }
 
 static bl_status cpu_set_threads(void *impl, int threads) {
     bl_cpu_exec *ex = impl;
-    ex->threads = resolve_threads(threads);
+    int t = resolve_threads(threads);
+    if (t != ex->threads) ex->threads = t, ex->threads_gen++;
     return BL_OK;
 }
 

@@ -5,7 +5,9 @@
  * input's bytes; every other node output gets a 64-byte aligned block of the arena sized for
  * max_batch, taken best-fit from the free blocks (blocks go back when the last reader of
  * the buffer, through any view, has run). Graph outputs are never freed. The arena's size
- * is the planned peak of live activations. Owns the per-tensor arrays of bl_memplan.
+ * is the planned peak of live activations. The executor's hints add fusion aliases (a Conv
+ * writing in place into the tensor its sum post-op adds), nodes folded into others (no
+ * buffers, their reads do not count) and larger sizes for padded oneDNN layouts. Owns the per-tensor arrays of bl_memplan.
  * Threading: pure function of the graph.
  */
 #include <stdlib.h> /* calloc, malloc, free */
@@ -36,7 +38,12 @@ static int root_of(const bl_memplan *p, int t) {
     return t;
 }
 
-bl_status bl_memplan_build(const bl_graph *g, int64_t max_batch, bool no_reuse, bl_memplan *p) {
+int bl_memplan_root(const bl_memplan *p, int t) { return root_of(p, t); }
+
+bl_status bl_memplan_build(const bl_graph *g, int64_t max_batch, bool no_reuse, const bl_memplan_hints *h,
+                          bl_memplan *p) {
+    static const bl_memplan_hints none = {0};
+    if (!h) h = &none;
     memset(p, 0, sizeof *p);
     int nt = g->n_tensors;
     p->offset = malloc((size_t)(nt ? nt : 1) * sizeof *p->offset);
@@ -55,8 +62,12 @@ bl_status bl_memplan_build(const bl_graph *g, int64_t max_batch, bool no_reuse, 
         if (bl_memplan_is_view(nd->op) && nd->n_outputs >= 1 && nd->outputs[0] >= 0 && nd->inputs[0] >= 0)
             p->alias[nd->outputs[0]] = nd->inputs[0];
     }
+    if (h->alias_to)
+        for (int t = 0; t < nt; t++)
+            if (h->alias_to[t] >= 0) p->alias[t] = h->alias_to[t];
     for (int i = 0; i < g->n_nodes; i++) {
         const bl_node *nd = &g->nodes[i];
+        if (h->skip && h->skip[i]) continue; /* folded: its reads happen in the fused step */
         for (int k = 0; k < nd->n_inputs; k++)
             if (nd->inputs[k] >= 0) last[root_of(p, nd->inputs[k])] = i;
     }
@@ -67,9 +78,10 @@ bl_status bl_memplan_build(const bl_graph *g, int64_t max_batch, bool no_reuse, 
         const bl_node *nd = &g->nodes[i];
         for (int k = 0; k < nd->n_outputs; k++) {
             int t = nd->outputs[k];
-            if (t < 0 || p->alias[t] >= 0) continue;
+            if (t < 0 || p->alias[t] >= 0 || (h->skip && h->skip[i])) continue;
             const bl_tensor *tt = &g->tensors[t];
             int64_t bytes = bl_tensor_numel(tt, max_batch) * (int64_t)bl_dtype_size(tt->dtype);
+            if (h->min_bytes && h->min_bytes[t] > bytes) bytes = h->min_bytes[t];
             bytes = (bytes + ALIGN - 1) / ALIGN * ALIGN;
             if (bytes == 0) bytes = ALIGN;
             size[t] = bytes;
