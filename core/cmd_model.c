@@ -14,6 +14,7 @@
 #include "commands.h"          /* bl_cmd_model, bl_cli_error */
 #include "io/npy.h"            /* bl_npy_read_f32, bl_npy_write_f32 */
 #include "models/exec.h"       /* bl_exec_create, bl_exec_run */
+#include "models/card.h"       /* bl_card_find, bl_card_load: the model's card, when it has one */
 #include "models/onnx_load.h"  /* bl_model_load, bl_graph_stats_compute */
 
 #include <stdlib.h> /* strtol, malloc */
@@ -75,6 +76,49 @@ static void print_tensor(const bl_tensor *t) {
     printf("  %-24s %-8s %s\n", t->name, bl_dtype_name(t->dtype), bl_tensor_shape_str(t, shape, sizeof shape));
 }
 
+/* The card part of `model info`: what the model expects and says of itself. Returns BL_OK
+ * when there is no card (a bare .onnx), the card's error when it is broken or does not fit. */
+static bl_status print_card(const char *model, const bl_graph *g) {
+    char path[4096];
+    bl_status s = bl_card_find(model, path, sizeof path);
+    if (s == BL_ERR_NOT_FOUND) {
+        printf("card:       none (%s)\n", bl_error_message());
+        return BL_OK;
+    }
+    BL_TRY(s);
+    bl_model_card c;
+    s = bl_card_load(path, &c);
+    if (s != BL_OK) {
+        bl_card_free(&c);
+        return s;
+    }
+    const bl_frontend_params *fe = &c.frontend;
+    double sr = fe->sample_rate, hop_s = fe->hop_length / sr;
+    printf("card:       %s\n", c.path);
+    printf("  model:      %s %s%s%s\n", c.name, c.version, c.description ? " - " : "", c.description ? c.description : "");
+    printf("  licence:    %s%s%s%s%s\n", c.licence, c.authors ? "; authors: " : "", c.authors ? c.authors : "",
+           c.url ? "; url: " : "", c.url ? c.url : "");
+    if (c.trained_on) printf("  trained on: %s\n", c.trained_on);
+    static const char *const comp[] = {"log", "db", "pcen", "none"};
+    printf("  audio:      %d Hz; n_fft %d, hop %d (%.2f ms/frame), %d mels %g..%g Hz, %s\n", fe->sample_rate, fe->n_fft,
+           fe->hop_length, 1000.0 * hop_s, fe->mel.n_mels, fe->mel.fmin, fe->mel.fmax > 0 ? fe->mel.fmax : sr / 2,
+           comp[fe->compression.type]);
+    printf("  windows:    %d frames (%.3f s) every %d frames (%.3f s)\n", c.window_frames, c.window_frames * hop_s,
+           c.hop_frames, c.hop_frames * hop_s);
+    int in = bl_card_input_index(&c, g);
+    printf("  input:      %s NCHW [N, 1, %d, %d]\n", in >= 0 ? g->tensors[g->inputs[in]].name : "?", fe->mel.n_mels,
+           c.window_frames);
+    printf("  classes:    %zu:", c.n_classes);
+    for (size_t k = 0; k < c.n_classes; k++) printf("%s %s", k ? "," : "", c.classes[k]);
+    printf("\n  activation: %s (%s)\n", bl_card_activation_name(c.output_activation),
+           bl_card_activation_needed(&c, g) ? "applied by baleen" : "already in the graph or none");
+    if (c.metrics) printf("  metrics:    %s\n", c.metrics);
+    s = bl_card_check_graph(&c, g);
+    if (s == BL_OK) printf("  check:      the card fits the graph\n");
+    bl_card_free(&c);
+    return s;
+}
+
 static int model_info(const char *model, bool passes) {
     bl_prepare_opts opts = bl_prepare_opts_default();
     if (!passes) opts.fold_batchnorm = opts.fuse_activations = false; /* folding stays: shapes need it */
@@ -112,7 +156,9 @@ static int model_info(const char *model, bool passes) {
     human_bytes(st.activation_bytes, a, sizeof a);
     human_bytes(st.peak_activation_bytes, b, sizeof b);
     printf("activation memory per item: %s total, %s peak (tensors freed after last use)\n", a, b);
+    s = print_card(model, g);
     bl_graph_free(g);
+    if (s != BL_OK) return bl_cli_error(s, "model info: card");
     return BL_EXIT_OK;
 }
 
