@@ -382,6 +382,16 @@ int64_t bl_tensor_numel(const bl_tensor *t, int64_t n) {
     return e;
 }
 
+void bl_tensor_subst_sym_n(const bl_tensor *t, int64_t n, int64_t *dst) {
+    if (t->dtype != BL_DT_INT64 || !t->data) return;
+    int64_t cnt = bl_tensor_numel(t, 1);
+    for (int64_t i = 0; i < cnt; i++) {
+        int64_t v;
+        memcpy(&v, (const char *)t->data + 8 * i, 8); /* constant buffers need not be aligned */
+        dst[i] = v == BL_SHAPE_SYM_N ? n : v;
+    }
+}
+
 size_t bl_dtype_size(bl_dtype dt) {
     switch (dt) {
     case BL_DT_FLOAT: case BL_DT_INT32: return 4;

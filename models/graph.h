@@ -11,6 +11,9 @@
  * -64 is 64·N, as after flattening an [N,64] tensor to one axis). At most one dimension of
  * a tensor depends on N. Use bl_dim_at(d, n) to get the size for a concrete batch.
  * In int64 constant data (what Shape folds to), the value BL_SHAPE_SYM_N stands for N.
+ * Folding marks every constant it creates that holds BL_SHAPE_SYM_N with the tensor flag
+ * BL_TENSOR_HAS_SYM_N (e.g. `x.shape[0]`: Shape → Gather folds to a scalar holding the
+ * sentinel, and a Cast to float of it stays a node, since N is only known at run time).
  *
  * What an executor may rely on after bl_graph_prepare() returned BL_OK:
  *  - nodes[] is in topological order; no node is a Constant/Shape or a foldable shape chain;
@@ -22,7 +25,16 @@
  *    output in place (act_alpha/act_beta hold its parameters, see bl_node); the activation's
  *    node is gone from nodes[] and its output tensor is now the Conv's output;
  *  - Reshape/Flatten/Squeeze/Unsqueeze outputs carry their full shape in dims (with N), so
- *    an executor never needs to read a Reshape's shape input.
+ *    an executor never needs to read a Reshape's shape input;
+ *  - a constant flagged BL_TENSOR_HAS_SYM_N (int64) contains BL_SHAPE_SYM_N. An executor that
+ *    reads such a constant as data — anything but a shape-deciding input whose value the
+ *    output dims already carry (Reshape shape, Resize sizes, Slice starts/ends, ...) — must
+ *    replace each BL_SHAPE_SYM_N by the batch size before use (bl_tensor_subst_sym_n); the
+ *    sentinel itself is a huge negative number, never a valid value;
+ *  - ConstantOfShape (left only when it cannot fold: its output depends on N, is a graph
+ *    output, or is larger than folding allows, 2^22 elements) has two
+ *    inputs: the shape, and input 1, a one-element constant holding the fill value and the
+ *    output dtype (the loader turns the ONNX `value` attribute into that input).
  *
  * Ownership: a bl_graph owns every string, array and constant buffer reachable from it;
  * bl_graph_free() releases all. Threading: a graph is built and prepared by one thread;
@@ -61,6 +73,8 @@ enum {
     BL_TENSOR_INPUT = 1u << 0,       /* a graph input (fed by the caller) */
     BL_TENSOR_OUTPUT = 1u << 1,      /* a graph output */
     BL_TENSOR_INITIALIZER = 1u << 2, /* came from the file's initializers (a parameter) */
+    BL_TENSOR_HAS_SYM_N = 1u << 3,   /* int64 constant holding BL_SHAPE_SYM_N (set by folding;
+                                      * see the executor contract above) */
 };
 
 typedef struct {
@@ -85,7 +99,8 @@ typedef struct {
     float *floats;  /* BL_ATTR_FLOATS */
     int64_t *ints;  /* BL_ATTR_INTS */
 } bl_attr;        /* BL_ATTR_TENSOR only occurs on Constant, which the loader turns into a
-                   * constant tensor: no node of a graph carries a tensor attribute. */
+                   * constant tensor, and on ConstantOfShape, whose `value` becomes a constant
+                   * input 1: no node of a graph carries a tensor attribute. */
 
 typedef struct {
     char *name;      /* node name from the file, or "<OpType>_<k>" when it had none */
@@ -172,6 +187,9 @@ size_t bl_dtype_size(bl_dtype dt);
 const char *bl_dtype_name(bl_dtype dt);
 /* "N×1×64×128"-style text of t's shape into buf (never more than cap bytes); returns buf. */
 char *bl_tensor_shape_str(const bl_tensor *t, char *buf, size_t cap);
+/* Copy the values of int64 constant t (t->dtype == BL_DT_INT64, t->data set) into dst
+ * (bl_tensor_numel(t, 1) values), with each BL_SHAPE_SYM_N replaced by the batch size n. */
+void bl_tensor_subst_sym_n(const bl_tensor *t, int64_t n, int64_t *dst);
 /* Attribute `name` of node, or NULL. */
 const bl_attr *bl_node_attr(const bl_node *node, const char *name);
 /* Typed getters with defaults (the attribute's presence and type were checked at load). */

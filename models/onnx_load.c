@@ -249,7 +249,9 @@ static bl_status add_input(bl_graph *g, const Onnx__ValueInfoProto *vi) {
     int64_t numel = 1;
     for (int i = 0; i < rank; i++) {
         const Onnx__TensorShapeProto__Dimension *d = tt->shape->dim[i];
-        bool symbolic = d->value_case != ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE || d->dim_value == 0;
+        /* dim_value 0 is a real empty dimension (ONNX); only a dim_param or an unset
+         * dimension is symbolic */
+        bool symbolic = d->value_case != ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE;
         if (symbolic) {
             BL_RETURN_IF(i != 0, BL_ERR_MODEL,
                          "graph input '%s': dimension %d is symbolic ('%s'); only the batch dimension (0) may "
@@ -260,7 +262,7 @@ static bl_status add_input(bl_graph *g, const Onnx__ValueInfoProto *vi) {
         }
         BL_RETURN_IF(d->dim_value < 0, BL_ERR_MODEL, "graph input '%s' has a negative dimension (%" PRId64 " at axis %d)",
                      name, d->dim_value, i);
-        BL_RETURN_IF(numel > BL_MAX_TENSOR_ELEMS / d->dim_value, BL_ERR_MODEL,
+        BL_RETURN_IF(d->dim_value && numel > BL_MAX_TENSOR_ELEMS / d->dim_value, BL_ERR_MODEL,
                      "graph input '%s' is too large (more than 2^31 elements per item)", name);
         numel *= d->dim_value;
         dims[i] = d->dim_value;
@@ -371,6 +373,35 @@ static bl_status constant_to_tensor(const load_ctx *cx, bl_graph *g, const Onnx_
     return bl_graph_add_tensor(g, oname, dt, rank, dims, data, nbytes, NULL);
 }
 
+/* ConstantOfShape's `value` (a one-element tensor; float 0 when absent) becomes a constant
+ * tensor appended as the node's input 1, so that no IR node carries a tensor attribute
+ * (graph.h); *index receives it. */
+static bl_status constant_of_shape_value(const load_ctx *cx, bl_graph *g, const Onnx__NodeProto *np,
+                                         const char *node, int *index) {
+    const Onnx__AttributeProto *ap = NULL;
+    for (size_t a = 0; a < np->n_attribute; a++)
+        if (!strcmp(str0(np->attribute[a]->name), "value")) ap = np->attribute[a];
+    bl_dtype dt = BL_DT_FLOAT;
+    int rank = 1;
+    int64_t dims[BL_MAX_RANK] = {1};
+    void *data = NULL;
+    size_t nbytes = 4;
+    if (ap) {
+        /* convert_attr already checked the attribute's type and that it holds a tensor */
+        BL_TRY(tensor_from_proto(cx, ap->t, node, &dt, &rank, dims, &data, &nbytes));
+        if (nbytes != bl_dtype_size(dt)) {
+            free(data);
+            return BL_ERROR(BL_ERR_MODEL, "node '%s' (ConstantOfShape): value must hold exactly one element", node);
+        }
+    } else {
+        data = calloc(1, 4);
+        BL_CHECK_ALLOC(data);
+    }
+    char base[300];
+    snprintf(base, sizeof base, "%.250s_value", node);
+    return bl_graph_add_tensor_unique(g, base, dt, rank, dims, data, nbytes, index);
+}
+
 static bl_status check_opset(const Onnx__ModelProto *m, int64_t *opset) {
     bool found = false;
     for (size_t i = 0; i < m->n_opset_import; i++) {
@@ -421,7 +452,8 @@ static bl_status build_graph(const load_ctx *cx, const Onnx__ModelProto *m, bl_g
         if (t >= 0 && (g->tensors[t].flags & BL_TENSOR_INITIALIZER)) continue;
         BL_TRY(add_input(g, gp->input[i]));
     }
-    BL_RETURN_IF(g->n_inputs == 0, BL_ERR_MODEL, "the graph has no (non-initializer) inputs");
+    /* A graph without inputs (all constants) loads: callers that feed data (model run, the
+     * scan pipeline, model cards) check the input count themselves. */
 
     /* Pass 1: check every node and create its outputs, so inputs can refer forward. */
     for (size_t n = 0; n < gp->n_node; n++) {
@@ -493,8 +525,19 @@ static bl_status build_graph(const load_ctx *cx, const Onnx__ModelProto *m, bl_g
                                 bl_op_name(op), as->name);
             }
         }
-        BL_TRY(bl_graph_add_node(g, nname, op, ins, (int)np->n_input, outs, (int)np->n_output, attrs,
-                                 (int)np->n_attribute, NULL));
+        int n_in = (int)np->n_input, n_attrs = (int)np->n_attribute;
+        if (op == BL_OP_CONSTANT_OF_SHAPE) {
+            bl_status st = constant_of_shape_value(cx, g, np, nname, &ins[n_in]);
+            if (st != BL_OK) {
+                bl_attrs_free(attrs, n_attrs);
+                return st;
+            }
+            n_in++;
+            bl_attrs_free(attrs, n_attrs); /* `value` (its only attribute) is now input 1 */
+            attrs = NULL;
+            n_attrs = 0;
+        }
+        BL_TRY(bl_graph_add_node(g, nname, op, ins, n_in, outs, (int)np->n_output, attrs, n_attrs, NULL));
     }
     for (size_t i = 0; i < gp->n_output; i++) {
         const char *o = str0(gp->output[i]->name);

@@ -46,6 +46,7 @@ static const bl_attr_schema k_pad[] = {S("mode"), A_END};
 static const bl_attr_schema k_dropout[] = {F("ratio"), I("seed"), A_END};
 static const bl_attr_schema k_constant[] = {T("value"), F("value_float"), FS("value_floats"), I("value_int"),
                                             IS("value_ints"), A_END};
+static const bl_attr_schema k_cos[] = {T("value"), A_END};
 static const bl_attr_schema k_shape[] = {I("start"), I("end"), A_END};
 static const bl_attr_schema k_cast[] = {{"to", BL_ATTR_INT, true}, I("saturate"), A_END};
 static const bl_attr_schema k_resize[] = {S("mode"), S("coordinate_transformation_mode"), F("cubic_coeff_a"),
@@ -114,6 +115,9 @@ static const bl_op_schema k_schemas[BL_OP_COUNT] = {
     [BL_OP_RESIZE] = {"Resize", 1, 4, 1, 1, k_resize},
     [BL_OP_INSTANCE_NORM] = {"InstanceNormalization", 3, 3, 1, 1, k_eps},
     [BL_OP_LAYER_NORM] = {"LayerNormalization", 2, 3, 1, 3, k_layernorm},
+    /* The file gives 1 input; the loader appends the `value` attribute as a constant
+     * input 1 (graph.h), so the IR node has 2. */
+    [BL_OP_CONSTANT_OF_SHAPE] = {"ConstantOfShape", 1, 1, 1, 1, k_cos},
 };
 
 /* Compile-time ", Conv, ConvTranspose, ..., LayerNormalization"; the accessor skips ", ". */

@@ -30,7 +30,7 @@
     X(GATHER, "Gather") X(PAD, "Pad") X(SOFTMAX, "Softmax") X(LOG_SOFTMAX, "LogSoftmax")    \
     X(DROPOUT, "Dropout") X(IDENTITY, "Identity") X(CONSTANT, "Constant") X(SHAPE, "Shape") \
     X(CAST, "Cast") X(RESIZE, "Resize") X(INSTANCE_NORM, "InstanceNormalization")           \
-    X(LAYER_NORM, "LayerNormalization")
+    X(LAYER_NORM, "LayerNormalization") X(CONSTANT_OF_SHAPE, "ConstantOfShape")
 
 typedef enum {
     BL_OP_NONE = 0, /* "no op": also the value of bl_node.fused_act when nothing is fused */

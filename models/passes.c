@@ -13,7 +13,7 @@
 #include <math.h>     /* sqrt, INFINITY */
 #include <stdio.h>    /* snprintf for derived tensor names */
 #include <stdlib.h>   /* malloc, free */
-#include <string.h>   /* memcpy, strdup */
+#include <string.h>   /* memcpy, memset, strdup */
 
 /* Constants larger than this are left to the executor instead of being folded at load, and
  * all folding of one graph stops after FOLD_BUDGET_BYTES: shape chains are tiny, and a
@@ -106,7 +106,8 @@ static bool foldable_op(bl_op op) {
     switch (op) {
     case BL_OP_SHAPE: case BL_OP_GATHER: case BL_OP_UNSQUEEZE: case BL_OP_SQUEEZE: case BL_OP_CONCAT:
     case BL_OP_RESHAPE: case BL_OP_CAST: case BL_OP_SLICE: case BL_OP_IDENTITY: case BL_OP_FLATTEN:
-    case BL_OP_ADD: case BL_OP_SUB: case BL_OP_MUL: case BL_OP_DIV:
+    case BL_OP_ADD: case BL_OP_SUB: case BL_OP_MUL: case BL_OP_DIV: case BL_OP_TRANSPOSE:
+    case BL_OP_CONSTANT_OF_SHAPE:
         return true;
     default:
         return false;
@@ -204,6 +205,26 @@ static bl_status eval_node(bl_graph *g, bl_node *nd, int64_t *budget, bool *done
         }
         break;
     }
+    case BL_OP_TRANSPOSE: {
+        /* out index idx reads x at idx permuted back: out axis i is x axis perm[i] */
+        size_t np;
+        const int64_t *perm = bl_node_attr_ints(nd, "perm", &np);
+        int64_t st[BL_MAX_RANK];
+        strides_of(x, st);
+        for (int64_t i = 0; i < n; i++) {
+            unravel(out, i, idx);
+            int64_t off = 0;
+            for (int a = 0; a < out->rank; a++) off += idx[a] * st[perm ? perm[a] : out->rank - 1 - a];
+            memcpy(buf + (size_t)i * es, (const char *)x->data + (size_t)off * es, es);
+        }
+        break;
+    }
+    case BL_OP_CONSTANT_OF_SHAPE: {
+        const bl_tensor *v = bl_node_input(g, nd, 1); /* the fill value (shape.c checked it) */
+        if (!v) memset(buf, 0, (size_t)(n ? n : 1) * es);
+        for (int64_t i = 0; v && i < n; i++) memcpy(buf + (size_t)i * es, v->data, es);
+        break;
+    }
     case BL_OP_ADD: case BL_OP_SUB: case BL_OP_MUL: case BL_OP_DIV: {
         const bl_tensor *y = bl_node_input(g, nd, 1);
         if (has_sym(x) || has_sym(y)) { free(buf); return BL_OK; }
@@ -233,6 +254,9 @@ static bl_status eval_node(bl_graph *g, bl_node *nd, int64_t *budget, bool *done
     }
     out->data = buf;
     out->nbytes = (size_t)n * es;
+    /* Executors must see which constants stand for N (graph.h): a Cast or an Add reading
+     * this value at run time substitutes the batch size for the sentinel. */
+    if (has_sym(out)) out->flags |= BL_TENSOR_HAS_SYM_N;
     *budget -= n * (int64_t)es;
     *done = true;
     return BL_OK;

@@ -640,10 +640,12 @@ static bl_status infer_slice(bl_graph *g, const bl_node *nd) {
         BL_RETURN_IF(step == 0, BL_ERR_MODEL, "node '%s' (Slice): step 0", NAME(nd));
         if (x->dims[a] < 0) {
             /* The whole batch axis is the only slice of it that stays independent of N. */
-            BL_RETURN_IF(!(st[i] == 0 && step == 1 && en[i] >= INT32_MAX), BL_ERR_MODEL,
+            BL_RETURN_IF(!(st[i] == 0 && step == 1 && (en[i] >= INT32_MAX || en[i] == BL_SHAPE_SYM_N)), BL_ERR_MODEL,
                          "node '%s' (Slice): slices the batch dimension", NAME(nd));
             continue;
         }
+        BL_RETURN_IF(st[i] == BL_SHAPE_SYM_N || en[i] == BL_SHAPE_SYM_N, BL_ERR_MODEL,
+                     "node '%s' (Slice): a start or end on axis %d depends on the batch size", NAME(nd), a);
         int64_t s0 = st[i];
         od[a] = slice_count(x->dims[a], &s0, en[i], step);
     }
@@ -682,6 +684,29 @@ static bl_status infer_gather(bl_graph *g, const bl_node *nd) {
     return set_out(g, nd, 0, x->dtype, r, od);
 }
 
+/* Output shape = the values of input 0 (constant; BL_SHAPE_SYM_N becomes N); dtype = that of
+ * input 1, the one-element fill value the loader made from the `value` attribute. */
+static bl_status infer_constant_of_shape(bl_graph *g, const bl_node *nd) {
+    const bl_tensor *v = in_t(g, nd, 1);
+    int64_t d[BL_MAX_RANK];
+    int n = 0;
+    /* ONNX wants a 1-D shape; PyTorch's F.pad export feeds a scalar, which onnxruntime reads
+     * as a one-value shape, so that is accepted too (const_ints rejects rank > 1). */
+    BL_TRY(const_ints(g, nd, 0, "input", d, BL_MAX_RANK, &n));
+    for (int i = 0; i < n; i++) {
+        if (d[i] == BL_SHAPE_SYM_N) d[i] = BL_DIM_N;
+        else BL_RETURN_IF(d[i] < 0, BL_ERR_MODEL, "node '%s' (ConstantOfShape): negative dimension %" PRId64, NAME(nd),
+                          d[i]);
+    }
+    bl_dtype dt = BL_DT_FLOAT;
+    if (v) {
+        BL_RETURN_IF(!v->data || bl_tensor_numel(v, 1) != 1, BL_ERR_MODEL,
+                     "node '%s' (ConstantOfShape): value must be a constant one-element tensor", NAME(nd));
+        dt = v->dtype;
+    }
+    return set_out(g, nd, 0, dt, n, d);
+}
+
 static bl_status infer_pad(bl_graph *g, const bl_node *nd) {
     const bl_tensor *x = in_t(g, nd, 0);
     const char *mode = bl_node_attr_str(nd, "mode", "constant");
@@ -718,8 +743,11 @@ static bl_status infer_resize(bl_graph *g, const bl_node *nd) {
     const char *mode = bl_node_attr_str(nd, "mode", "nearest");
     BL_RETURN_IF(strcmp(mode, "nearest") && strcmp(mode, "linear"), BL_ERR_MODEL,
                  "node '%s' (Resize): mode '%s' is not supported (nearest, linear)", NAME(nd), mode);
-    BL_RETURN_IF(strcmp(bl_node_attr_str(nd, "keep_aspect_ratio_policy", "stretch"), "stretch"), BL_ERR_MODEL,
-                 "node '%s' (Resize): only keep_aspect_ratio_policy 'stretch' is supported", NAME(nd));
+    const char *policy = bl_node_attr_str(nd, "keep_aspect_ratio_policy", "stretch");
+    BL_RETURN_IF(strcmp(policy, "stretch") && strcmp(policy, "not_larger") && strcmp(policy, "not_smaller"),
+                 BL_ERR_MODEL, "node '%s' (Resize): unknown keep_aspect_ratio_policy '%s' (stretch, not_larger, "
+                 "not_smaller)", NAME(nd), policy);
+    bool keep = strcmp(policy, "stretch") != 0, smaller = !strcmp(policy, "not_larger");
     int64_t ax[BL_MAX_RANK];
     size_t nax;
     const int64_t *axa = bl_node_attr_ints(nd, "axes", &nax);
@@ -737,6 +765,15 @@ static bl_status infer_resize(bl_graph *g, const bl_node *nd) {
     if (in_t(g, nd, 3)) BL_TRY(const_ints(g, nd, 3, "sizes", sizes, BL_MAX_RANK, &ns));
     if (ns > 0) {
         BL_RETURN_IF(ns != na, BL_ERR_MODEL, "node '%s' (Resize): %d sizes for %d axes", NAME(nd), ns, na);
+        /* keep_aspect_ratio_policy: one scale for all resized axes, the smallest (not_larger)
+         * or largest (not_smaller) of sizes/in; each size becomes round_half_up(scale·in).
+         * The batch axis keeps its size (its ratio counts as 1). */
+        double scale = 0.0;
+        for (int i = 0; keep && i < na; i++) {
+            int a = (int)ax[i];
+            double r = x->dims[a] < 0 ? 1.0 : x->dims[a] ? (double)sizes[i] / (double)x->dims[a] : 1.0;
+            if (i == 0 || (smaller ? r < scale : r > scale)) scale = r;
+        }
         for (int i = 0; i < na; i++) {
             int a = (int)ax[i];
             if (x->dims[a] < 0) {
@@ -745,10 +782,14 @@ static bl_status infer_resize(bl_graph *g, const bl_node *nd) {
                 continue;
             }
             BL_RETURN_IF(sizes[i] < 0, BL_ERR_MODEL, "node '%s' (Resize): negative size", NAME(nd));
-            od[a] = sizes[i];
+            double kept = floor(scale * (double)x->dims[a] + 0.5);
+            BL_RETURN_IF(keep && kept > (double)BL_MAX_TENSOR_ELEMS, BL_ERR_MODEL, "node '%s' (Resize): output too large",
+                         NAME(nd));
+            od[a] = keep ? (int64_t)kept : sizes[i];
         }
         return set_out(g, nd, 0, BL_DT_FLOAT, x->rank, od);
     }
+    /* keep_aspect_ratio_policy only applies to sizes (ONNX): with scales it is ignored */
     BL_RETURN_IF(!sc || !sc->data || sc->dtype != BL_DT_FLOAT || sc->rank != 1, BL_ERR_MODEL,
                  "node '%s' (Resize): needs constant float scales or int64 sizes", NAME(nd));
     BL_RETURN_IF(sc->dims[0] != na, BL_ERR_MODEL, "node '%s' (Resize): %" PRId64 " scales for %d axes", NAME(nd),
@@ -875,6 +916,8 @@ bl_status bl_shape_infer_node(bl_graph *g, int ni) {
     }
     case BL_OP_RESIZE:
         return infer_resize(g, nd);
+    case BL_OP_CONSTANT_OF_SHAPE:
+        return infer_constant_of_shape(g, nd);
     case BL_OP_CONSTANT: case BL_OP_NONE: case BL_OP_COUNT:
         break;
     }

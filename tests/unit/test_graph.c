@@ -335,6 +335,193 @@ static void test_misc_shapes(void) {
     bl_graph_free(g);
 }
 
+/* The batch size used as a value (PyTorch `x * x.shape[0]`): Shape → Gather folds to an int64
+ * scalar holding BL_SHAPE_SYM_N, which must carry BL_TENSOR_HAS_SYM_N so that an executor
+ * substitutes N; the Cast to float and int64 arithmetic on it stay nodes. */
+static void test_sym_n_flag(void) {
+    bl_graph *g;
+    bl_graph_create(&g);
+    input(g, "x", 2, BL_DIM_N, (int64_t)4);
+    const_i64(g, "zero", 1, (int64_t[]){0});
+    g->tensors[bl_graph_find(g, "zero")].rank = 0; /* scalar index */
+    const_i64(g, "one", 1, (int64_t[]){1});
+    g->tensors[bl_graph_find(g, "one")].rank = 0;
+    const_i64(g, "four", 1, (int64_t[]){4});
+    g->tensors[bl_graph_find(g, "four")].rank = 0;
+    const_i64(g, "minus1", 1, (int64_t[]){-1});
+    node(g, BL_OP_SHAPE, "x", "shp", 0);
+    node(g, BL_OP_GATHER, "shp,zero", "n", 1, a_int("axis", 0));   /* N */
+    node(g, BL_OP_GATHER, "shp,one", "c", 1, a_int("axis", 0));    /* 4: no N in it */
+    node(g, BL_OP_CAST, "n", "nf", 1, a_int("to", BL_DT_FLOAT));   /* float(N): run time */
+    node(g, BL_OP_MUL, "x,nf", "y", 0);
+    node(g, BL_OP_MUL, "n,four", "n4", 0);                          /* 4·N: no constant form */
+    node(g, BL_OP_CAST, "n4", "n4f", 1, a_int("to", BL_DT_FLOAT));
+    node(g, BL_OP_ADD, "x,n4f", "y2", 0);
+    node(g, BL_OP_CAST, "n", "n64", 1, a_int("to", BL_DT_INT64));  /* int64 → int64: folds */
+    node(g, BL_OP_UNSQUEEZE, "n64", "n1", 1, a_ints("axes", 1, (int64_t)0));
+    node(g, BL_OP_CONCAT, "n1,minus1", "target", 1, a_int("axis", 0)); /* [N, -1] */
+    node(g, BL_OP_RESHAPE, "x,target", "r", 0);
+    node(g, BL_OP_CAST, "c", "cf", 1, a_int("to", BL_DT_FLOAT));   /* 4.0: folds */
+    node(g, BL_OP_MUL, "x,cf", "y3", 0);
+    output(g, "y");
+    output(g, "y2");
+    output(g, "r");
+    output(g, "y3");
+    BL_CHECK(prep(g) == BL_OK, "%s", bl_error_message());
+    const bl_tensor *t;
+#define T_(name) (bl_graph_find(g, name) >= 0 ? &g->tensors[bl_graph_find(g, name)] : NULL)
+    t = T_("n");
+    BL_CHECK(t && t->data && t->dtype == BL_DT_INT64 && (t->flags & BL_TENSOR_HAS_SYM_N), "n: folded and flagged");
+    if (t && t->data) {
+        int64_t v = 0;
+        bl_tensor_subst_sym_n(t, 3, &v);
+        BL_CHECK(v == 3, "n with N=3 reads %" PRId64, v);
+    }
+    t = T_("target");
+    BL_CHECK(t && t->data && (t->flags & BL_TENSOR_HAS_SYM_N), "Reshape target: folded and flagged");
+    if (t && t->data) {
+        int64_t v[2] = {0, 0};
+        bl_tensor_subst_sym_n(t, 5, v);
+        BL_CHECK(v[0] == 5 && v[1] == -1, "target with N=5 reads [%" PRId64 ", %" PRId64 "]", v[0], v[1]);
+    }
+    t = T_("nf");
+    BL_CHECK(t && !t->data && t->dtype == BL_DT_FLOAT && t->rank == 0, "float(N) stays a run-time scalar");
+    t = T_("n4");
+    BL_CHECK(t && !t->data && t->dtype == BL_DT_INT64 && t->rank == 0, "4·N stays a run-time int64 scalar");
+    t = T_("cf");
+    BL_CHECK(t && t->data && !(t->flags & BL_TENSOR_HAS_SYM_N) && *(const float *)t->data == 4.f, "float(4) folded");
+    const char *plain[] = {"c", "four", "minus1"};
+    for (size_t i = 0; i < sizeof plain / sizeof *plain; i++) {
+        t = T_(plain[i]);
+        BL_CHECK(!t || !(t->flags & BL_TENSOR_HAS_SYM_N), "%s must not be flagged", plain[i]);
+    }
+    t = T_("shp");
+    BL_CHECK(!t || (t->data && (t->flags & BL_TENSOR_HAS_SYM_N)), "Shape output, when kept, is flagged");
+#undef T_
+    int casts = 0, muls = 0;
+    for (int i = 0; i < g->n_nodes; i++) {
+        const bl_node *nd = &g->nodes[i];
+        casts += nd->op == BL_OP_CAST;
+        muls += nd->op == BL_OP_MUL;
+        if (nd->op == BL_OP_CAST) {
+            const bl_tensor *in = bl_node_input(g, nd, 0);
+            BL_CHECK(in->data == NULL || (in->flags & BL_TENSOR_HAS_SYM_N), "a Cast left on a constant reads N");
+        }
+    }
+    /* Cast(n), Cast(n4) and Mul(x,nf), Mul(n,four), Mul(x,cf) stay; Add and Reshape too */
+    BL_CHECK(casts == 2 && muls == 3 && g->n_nodes == 7, "%d Cast, %d Mul, %d nodes", casts, muls, g->n_nodes);
+    EXPECT_SHAPE(g, "y", "Nx4");
+    EXPECT_SHAPE(g, "y2", "Nx4");
+    EXPECT_SHAPE(g, "r", "Nx4");
+    bl_graph_free(g);
+}
+
+/* ConstantOfShape folds when its shape is constant (int64 fill from input 1, float 0 without
+ * it); with N in the shape it stays a node of shape N×...; Transpose of a constant folds. */
+static void test_constant_of_shape(void) {
+    bl_graph *g;
+    bl_graph_create(&g);
+    input(g, "x", 2, BL_DIM_N, (int64_t)3);
+    const_i64(g, "s23", 2, (int64_t[]){2, 3});
+    const_i64(g, "seven", 1, (int64_t[]){7});
+    const_i64(g, "s4", 1, (int64_t[]){4});
+    g->tensors[bl_graph_find(g, "s4")].rank = 0; /* scalar shape, as PyTorch's F.pad export writes it */
+    const_i64(g, "r6", 6, (int64_t[]){0, 1, 2, 10, 11, 12});
+    const_i64(g, "s23b", 2, (int64_t[]){2, 3});
+    const_i64(g, "minus1", 1, (int64_t[]){-1});
+    node(g, BL_OP_CONSTANT_OF_SHAPE, "s23,seven", "k7", 0);                       /* [[7,7,7],[7,7,7]] */
+    node(g, BL_OP_CONSTANT_OF_SHAPE, "s4", "z4", 0);                              /* float [0,0,0,0] */
+    node(g, BL_OP_RESHAPE, "r6,s23b", "m23", 0);                                  /* [[0,1,2],[10,11,12]] */
+    node(g, BL_OP_TRANSPOSE, "m23", "m32", 1, a_ints("perm", 2, (int64_t)1, (int64_t)0)); /* [[0,10],[1,11],[2,12]] */
+    node(g, BL_OP_ADD, "m32,minus1", "m32b", 0);
+    node(g, BL_OP_SHAPE, "x", "xs", 0);                                           /* [N, 3] */
+    node(g, BL_OP_CONSTANT_OF_SHAPE, "xs", "zx", 0);                              /* float N×3 zeros */
+    node(g, BL_OP_ADD, "x,zx", "y", 0);
+    output(g, "y");
+    output(g, "k7");
+    node(g, BL_OP_IDENTITY, "z4", "z4b", 0);
+    output(g, "z4b");
+    output(g, "m32b");
+    BL_CHECK(prep(g) == BL_OK, "%s", bl_error_message());
+    int k = bl_graph_find(g, "k7");
+    EXPECT_SHAPE(g, "k7", "2x3");
+    /* k7 is a graph output: folding leaves graph outputs to the executor, so only check type */
+    BL_CHECK(k >= 0 && g->tensors[k].dtype == BL_DT_INT64, "k7 int64");
+    int z = bl_graph_find(g, "z4");
+    BL_CHECK(z >= 0 && g->tensors[z].data && g->tensors[z].dtype == BL_DT_FLOAT && g->tensors[z].rank == 1 &&
+                 g->tensors[z].dims[0] == 4, "z4: folded float [4]");
+    if (z >= 0 && g->tensors[z].data) {
+        const float *v = g->tensors[z].data;
+        BL_CHECK(v[0] == 0.f && v[3] == 0.f, "zeros");
+    }
+    int m = bl_graph_find(g, "m32");
+    BL_CHECK(m >= 0 && g->tensors[m].data, "Transpose of a constant folded");
+    if (m >= 0 && g->tensors[m].data) {
+        const int64_t *v = g->tensors[m].data;
+        BL_CHECK(v[0] == 0 && v[1] == 10 && v[2] == 1 && v[3] == 11 && v[4] == 2 && v[5] == 12,
+                 "transposed %" PRId64 " %" PRId64 " %" PRId64 " %" PRId64 " %" PRId64 " %" PRId64, v[0], v[1], v[2],
+                 v[3], v[4], v[5]);
+    }
+    EXPECT_SHAPE(g, "zx", "Nx3");
+    int zx = bl_graph_find(g, "zx");
+    BL_CHECK(zx >= 0 && !g->tensors[zx].data && g->tensors[zx].dtype == BL_DT_FLOAT, "N×3 zeros stay a node");
+    int cos = 0;
+    for (int i = 0; i < g->n_nodes; i++)
+        if (g->nodes[i].op == BL_OP_CONSTANT_OF_SHAPE) {
+            cos++;
+            const bl_tensor *s = bl_node_input(g, &g->nodes[i], 0);
+            BL_CHECK(g->nodes[i].outputs[0] != zx || (s->flags & BL_TENSOR_HAS_SYM_N), "its shape input is flagged");
+        }
+    BL_CHECK(cos == 2, "%d ConstantOfShape left (k7 as output, zx with N)", cos);
+    bl_graph_free(g);
+
+    /* a run-time shape input, a negative size and a two-element value are errors */
+    const char *bad[] = {"runtime", "negative", "value"};
+    for (int c = 0; c < 3; c++) {
+        bl_graph_create(&g);
+        input(g, "x", 1, (int64_t)2);
+        const_i64(g, "neg", 2, (int64_t[]){2, -3});
+        const_i64(g, "two", 2, (int64_t[]){1, 1});
+        const_i64(g, "s2", 1, (int64_t[]){2});
+        if (c == 0) node(g, BL_OP_CAST, "x", "xi", 1, a_int("to", BL_DT_INT64));
+        node(g, BL_OP_CONSTANT_OF_SHAPE, c == 0 ? "xi" : c == 1 ? "neg" : "s2,two", "k", 0);
+        node(g, BL_OP_IDENTITY, "k", "y", 0);
+        output(g, "y");
+        bl_status s = prep(g);
+        const char *want = c == 0 ? "computed at run time" : c == 1 ? "negative dimension" : "one-element";
+        BL_CHECK(s == BL_ERR_MODEL && strstr(bl_error_message(), want), "%s: %s", bad[c], bl_error_message());
+        bl_graph_free(g);
+    }
+}
+
+/* Resize by sizes with keep_aspect_ratio_policy (ONNX): one scale for the listed axes, the
+ * min (not_larger) or max (not_smaller) of sizes/in, then round_half_up(scale·in). */
+static void test_resize_keep_aspect(void) {
+    const char *pol[] = {"not_larger", "not_smaller", "stretch"};
+    const char *want[] = {"Nx1x1x2", "Nx1x2x3", "Nx1x1x3"}; /* in 2x4, sizes 1x3: 0.5 | 0.75 → 1.5→2, 3 */
+    for (int c = 0; c < 3; c++) {
+        bl_graph *g;
+        bl_graph_create(&g);
+        input(g, "x", 4, BL_DIM_N, (int64_t)1, (int64_t)2, (int64_t)4);
+        const_i64(g, "sz", 2, (int64_t[]){1, 3});
+        node(g, BL_OP_RESIZE, "x,-,-,sz", "y", 2, a_ints("axes", 2, (int64_t)2, (int64_t)3),
+             a_str("keep_aspect_ratio_policy", pol[c]));
+        output(g, "y");
+        BL_CHECK(prep(g) == BL_OK, "%s: %s", pol[c], bl_error_message());
+        EXPECT_SHAPE(g, "y", want[c]);
+        bl_graph_free(g);
+    }
+    bl_graph *g;
+    bl_graph_create(&g);
+    input(g, "x", 4, BL_DIM_N, (int64_t)1, (int64_t)2, (int64_t)4);
+    const_i64(g, "sz", 2, (int64_t[]){1, 3});
+    node(g, BL_OP_RESIZE, "x,-,-,sz", "y", 2, a_ints("axes", 2, (int64_t)2, (int64_t)3),
+         a_str("keep_aspect_ratio_policy", "sideways"));
+    output(g, "y");
+    BL_CHECK(prep(g) == BL_ERR_MODEL && strstr(bl_error_message(), "sideways"), "%s", bl_error_message());
+    bl_graph_free(g);
+}
+
 static void test_sort_and_cycles(void) {
     bl_graph *g;
     bl_graph_create(&g);
@@ -454,6 +641,9 @@ int main(void) {
     test_reshape_chain();
     test_fold_values();
     test_misc_shapes();
+    test_sym_n_flag();
+    test_constant_of_shape();
+    test_resize_keep_aspect();
     test_sort_and_cycles();
     test_fusion_rules();
     test_stats_residual();

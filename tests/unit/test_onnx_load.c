@@ -238,6 +238,76 @@ static void test_view_and_depthwise(void) {
     bl_graph_free(g);
 }
 
+/* F.pad as PyTorch 1.13 exports it (ConstantOfShape → Concat → Reshape → Slice step -1 →
+ * Transpose → Reshape → Cast, with Shape/Gather/Mul/Sub around it when not pre-folded):
+ * after the passes only the Pad is left, its pads a plain constant in ONNX order
+ * (all begins, then all ends). */
+static void test_pad_models(void) {
+    static const struct {
+        const char *name, *shape;
+        int npads;
+        int64_t pads[8];
+    } cases[] = {
+        {"pad_reflect_1d", "Nx3x11", 6, {0, 0, 1, 0, 0, 2}},          /* F.pad (1, 2) */
+        {"pad_constant_1d", "Nx3x11", 6, {0, 0, 2, 0, 0, 1}},         /* F.pad (2, 1), opset 11 */
+        {"pad_reflect_2d", "Nx2x9x9", 8, {0, 0, 2, 1, 0, 0, 1, 2}},   /* (1, 2, 2, 1): W (1,2), H (2,1) */
+        {"pad_constant_2d", "Nx2x7x9", 8, {0, 0, 1, 0, 0, 0, 0, 3}},  /* (0, 3, 1, 0) */
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        char rel[256], buf[64];
+        snprintf(rel, sizeof rel, "tests/data/models/%s.onnx", cases[c].name);
+        bl_graph *g = NULL;
+        if (bl_model_load(bl_test_source_path(rel), NULL, &g) != BL_OK) {
+            BL_CHECK(0, "%s: %s", cases[c].name, bl_error_message());
+            continue;
+        }
+        BL_CHECK(g->op_counts_loaded[BL_OP_CONSTANT_OF_SHAPE] == 1, "%s: ConstantOfShape loaded", cases[c].name);
+        BL_CHECK(g->n_nodes == 1 && g->nodes[0].op == BL_OP_PAD, "%s: %d nodes left, first %s; expected one Pad",
+                 cases[c].name, g->n_nodes, g->n_nodes ? bl_op_name(g->nodes[0].op) : "-");
+        const bl_node *p = nth_node(g, BL_OP_PAD, 0);
+        if (p) {
+            const bl_tensor *t = bl_node_input(g, p, 1);
+            BL_CHECK(t->data && t->dtype == BL_DT_INT64 && t->rank == 1 && t->dims[0] == cases[c].npads &&
+                         !(t->flags & BL_TENSOR_HAS_SYM_N),
+                     "%s: pads are a constant int64 [%d]", cases[c].name, cases[c].npads);
+            if (t->data && t->dims[0] == cases[c].npads)
+                for (int i = 0; i < cases[c].npads; i++)
+                    BL_CHECK(((const int64_t *)t->data)[i] == cases[c].pads[i], "%s: pads[%d] = %" PRId64 ", expected %" PRId64,
+                             cases[c].name, i, ((const int64_t *)t->data)[i], cases[c].pads[i]);
+            BL_CHECK(!strcmp(shape_of(g, p->outputs[0], buf), cases[c].shape), "%s: output %s, expected %s",
+                     cases[c].name, buf, cases[c].shape);
+        }
+        bl_graph_free(g);
+    }
+}
+
+/* `x * x.shape[0]` and `x + x.shape[0] / 8.0`: the Cast of the folded batch size stays a node
+ * and reads a constant flagged BL_TENSOR_HAS_SYM_N holding BL_SHAPE_SYM_N. */
+static void test_sym_batch_models(void) {
+    const char *names[] = {"sym_batch_mul", "sym_batch_div"};
+    const int want_nodes[] = {2, 3}; /* Cast, Mul | Cast, Div, Add */
+    for (int c = 0; c < 2; c++) {
+        char rel[256];
+        snprintf(rel, sizeof rel, "tests/data/models/%s.onnx", names[c]);
+        bl_graph *g = NULL;
+        if (bl_model_load(bl_test_source_path(rel), NULL, &g) != BL_OK) {
+            BL_CHECK(0, "%s: %s", names[c], bl_error_message());
+            continue;
+        }
+        BL_CHECK(g->n_nodes == want_nodes[c], "%s: %d nodes, expected %d", names[c], g->n_nodes, want_nodes[c]);
+        const bl_node *cast = nth_node(g, BL_OP_CAST, 0);
+        BL_CHECK(cast != NULL, "%s: the Cast of the batch size stays", names[c]);
+        if (cast) {
+            const bl_tensor *t = bl_node_input(g, cast, 0);
+            int64_t v = 0;
+            if (t->data) memcpy(&v, t->data, 8);
+            BL_CHECK(t->data && t->dtype == BL_DT_INT64 && v == BL_SHAPE_SYM_N && (t->flags & BL_TENSOR_HAS_SYM_N),
+                     "%s: Cast input is the flagged batch-size constant", names[c]);
+        }
+        bl_graph_free(g);
+    }
+}
+
 /* ---- hostile files ------------------------------------------------------------------- */
 
 typedef void (*edit_fn)(Onnx__ModelProto *m);
@@ -321,6 +391,11 @@ static void e_input_huge(Onnx__ModelProto *m) {
     s->dim[2]->dim_value = INT64_C(1) << 20;
     s->dim[3]->dim_value = INT64_C(1) << 20;
 }
+static void e_input_zero(Onnx__ModelProto *m) {
+    /* dim_value 0 is a fixed empty dimension (not symbolic): the Conv then has no room */
+    Onnx__TensorShapeProto *s = m->graph->input[0]->type->tensor_type->shape;
+    s->dim[2]->dim_value = 0;
+}
 static void e_bad_kernel(Onnx__ModelProto *m) {
     /* MaxPool window larger than its input: a shape error caught by inference */
     for (size_t n = 0; n < m->graph->n_node; n++) {
@@ -346,6 +421,20 @@ static void e_ext_badnum(Onnx__ModelProto *m) { ext_set(m, "offset", "12abc"); }
 static void e_ext_symlink(Onnx__ModelProto *m) { ext_set(m, "location", "link.data"); }
 static void e_ext_missing(Onnx__ModelProto *m) { ext_set(m, "location", "absent.data"); }
 
+/* pad_reflect_1d: node 2 is the ConstantOfShape, whose value attribute is int64 [1] {0}. */
+static void e_cos_two_values(Onnx__ModelProto *m) {
+    Onnx__TensorProto *t = m->graph->node[2]->attribute[0]->t;
+    t->has_raw_data = 0;
+    t->dims[0] = 2;
+    t->n_int64_data = 2;
+    t->int64_data = calloc(2, sizeof(int64_t)); /* freed by free_unpacked (default allocator) */
+}
+static void e_cos_no_value(Onnx__ModelProto *m) {
+    Onnx__NodeProto *n = m->graph->node[2];
+    onnx__attribute_proto__free_unpacked(n->attribute[0], NULL);
+    n->n_attribute = 0; /* default value: float 0, which the int64 Concat after it rejects */
+}
+
 static void test_hostile(void) {
     const char *cnn = bl_test_source_path("tests/data/models/small_cnn.onnx");
     char cnn_path[1024];
@@ -366,7 +455,13 @@ static void test_hostile(void) {
     expect_reject("raw_data length", cnn_path, NULL, e_raw_len, "raw_data holds");
     expect_reject("input negative dim", cnn_path, NULL, e_input_dim, "negative dimension");
     expect_reject("input huge", cnn_path, NULL, e_input_huge, "too large");
+    expect_reject("input zero dim", cnn_path, NULL, e_input_zero, "larger than the padded input");
     expect_reject("pool window", cnn_path, NULL, e_bad_kernel, "larger than the padded input");
+
+    char pad_path[1024];
+    snprintf(pad_path, sizeof pad_path, "%s", bl_test_source_path("tests/data/models/pad_reflect_1d.onnx"));
+    expect_reject("ConstantOfShape value", pad_path, NULL, e_cos_two_values, "exactly one element");
+    expect_reject("ConstantOfShape default", pad_path, NULL, e_cos_no_value, "differ in rank or type");
 
     /* the unsupported-op message names the node too */
     /* external data: copy ext/ to a temp folder so that links and edits stay local */
@@ -502,7 +597,9 @@ static void test_cli(void) {
     snprintf(cmd, sizeof cmd, "'%s' model info --help > /dev/null 2>&1", bin);
     BL_CHECK(bl_test_run(cmd) == 0, "--help exits 0");
     snprintf(cmd, sizeof cmd, "'%s' model run x.onnx > /dev/null 2>&1", bin);
-    BL_CHECK(bl_test_run(cmd) == 3, "model run is not available yet: exit 3");
+    BL_CHECK(bl_test_run(cmd) == 1, "model run without --input/--output is a usage error: exit 1");
+    snprintf(cmd, sizeof cmd, "'%s' model run /nonexistent.onnx --input a.npy --output b.npy > /dev/null 2>&1", bin);
+    BL_CHECK(bl_test_run(cmd) == 3, "model run on a missing model exits 3");
 }
 
 int main(void) {
@@ -520,6 +617,8 @@ int main(void) {
     }
     test_small_cnn_details();
     test_view_and_depthwise();
+    test_pad_models();
+    test_sym_batch_models();
     test_hostile();
     test_corrupt_bytes();
     test_paths();

@@ -9,11 +9,17 @@ Writes next to this script, for each model NAME:
     NAME.expected.csv    key,value lines the C tests compare against: PyTorch's parameter
                          count, the op counts of the exported graph, input/output shapes
 and for the external-data model a folder ext/ with model.onnx + model.onnx.data.
+Repro models for specific export patterns (export_repro: NAME.onnx, NAME.ref_in.npy and
+NAME.ref_out.npy with PyTorch's output for a batch of 3, no .expected.csv):
+    sym_batch_mul, sym_batch_div   the batch size used as a value (x * x.shape[0])
+    pad_{reflect,constant}_{1d,2d} F.pad, which PyTorch exports through ConstantOfShape
+`make_models.py NAME...` regenerates only the named models.
 Weights are random (fixed seed) and BatchNorm statistics are randomised so that folding
 BatchNorm into Conv is visible in the numbers. Keep the total size under 300 KB.
 """
 import collections
 import os
+import sys
 
 import onnx
 import onnx.numpy_helper
@@ -102,6 +108,49 @@ class ExtNet(nn.Module):
         return self.fc(x)
 
 
+class SymBatchMul(nn.Module):
+    """x * x.shape[0]: Shape, Gather, Cast to float, Mul — the batch size as data."""
+
+    def forward(self, x):
+        return x * x.shape[0]
+
+
+class SymBatchDiv(nn.Module):
+    """x + x.shape[0] / 8.0: Shape, Gather, Cast, Div by a constant, Add."""
+
+    def forward(self, x):
+        return x + x.shape[0] / 8.0
+
+
+class PadNet(nn.Module):
+    """F.pad on the last (1-D) or last two (2-D) axes; opset >= 11 exports the pads through
+    ConstantOfShape, Concat, Reshape, Slice (step -1), Transpose, Reshape and Cast."""
+
+    def __init__(self, pads, mode, value=0.0):
+        super().__init__()
+        self.pads, self.mode, self.value = pads, mode, value
+
+    def forward(self, x):
+        if self.mode == "constant":
+            return nn.functional.pad(x, self.pads, mode="constant", value=self.value)
+        return nn.functional.pad(x, self.pads, mode=self.mode)
+
+
+def export_repro(name, model, shape, opset=OPSET, fold=True):
+    """Export with a dynamic batch and save a batch-3 input and PyTorch's output for it."""
+    model.eval()
+    path = os.path.join(HERE, name + ".onnx")
+    x = torch.randn(*shape, generator=torch.Generator().manual_seed(11))
+    torch.onnx.export(model, x, path, opset_version=opset, input_names=["x"], output_names=["y"],
+                      dynamic_axes={"x": {0: "N"}, "y": {0: "N"}}, do_constant_folding=fold)
+    xr = torch.randn(3, *shape[1:], generator=torch.Generator().manual_seed(7))
+    with torch.no_grad():
+        yr = model(xr)
+    np.save(os.path.join(HERE, name + ".ref_in.npy"), xr.numpy().astype(np.float32))
+    np.save(os.path.join(HERE, name + ".ref_out.npy"), yr.numpy().astype(np.float32))
+    print(name, dict(op_counts(onnx.load(path))))
+
+
 def op_counts(model_proto):
     return collections.Counter(n.op_type for n in model_proto.graph.node)
 
@@ -167,15 +216,50 @@ def export(name, model, shape, out_dir=HERE, external=False, opset=OPSET):
     print(name, params, dict(op_counts(m)))
 
 
-def main():
+def make_small_cnn():
     torch.manual_seed(0)
     m = SmallCNN(); randomise_bn(m); export("small_cnn", m, (1, 1, 16, 16))
+
+
+def make_view_net():
     torch.manual_seed(1)
     export("view_net", ViewNet(), (1, 2, 8, 16), opset=11)
+
+
+def make_depthwise():
     torch.manual_seed(2)
     m = DepthwiseNet(); randomise_bn(m); export("depthwise", m, (1, 4, 10, 12), opset=14)
+
+
+def make_ext():
     torch.manual_seed(3)
     export("ext", ExtNet(), (1, 3, 20), out_dir=os.path.join(HERE, "ext"), external=True)
+
+
+MAKERS = {
+    "small_cnn": make_small_cnn,
+    "view_net": make_view_net,
+    "depthwise": make_depthwise,
+    "ext": make_ext,
+    # exported without constant folding: Shape -> Gather -> Cast -> Mul as PyTorch writes it
+    "sym_batch_mul": lambda: export_repro("sym_batch_mul", SymBatchMul(), (2, 4), fold=False),
+    "sym_batch_div": lambda: export_repro("sym_batch_div", SymBatchDiv(), (2, 4)),
+    "pad_reflect_1d": lambda: export_repro("pad_reflect_1d", PadNet((1, 2), "reflect"), (2, 3, 8)),
+    "pad_constant_1d": lambda: export_repro("pad_constant_1d", PadNet((2, 1), "constant", 0.5), (2, 3, 8),
+                                            opset=11),
+    "pad_reflect_2d": lambda: export_repro("pad_reflect_2d", PadNet((1, 2, 2, 1), "reflect"), (2, 2, 6, 6),
+                                           opset=11, fold=False),
+    "pad_constant_2d": lambda: export_repro("pad_constant_2d", PadNet((0, 3, 1, 0), "constant"), (2, 2, 6, 6),
+                                            fold=False),
+}
+
+
+def main():
+    names = sys.argv[1:] or list(MAKERS)
+    for n in names:
+        if n not in MAKERS:
+            sys.exit(f"unknown model '{n}'; known: {', '.join(MAKERS)}")
+        MAKERS[n]()
 
 
 if __name__ == "__main__":
