@@ -79,6 +79,13 @@ struct bl_cpu_exec {
     unsigned char *ws;      /* shared workspace (reorders, scratchpads), grows on demand */
     size_t ws_bytes;
     int64_t packed_bytes;
+    /* Constants flagged BL_TENSOR_HAS_SYM_N that steps read as data (graph.h): run() points
+     * ptr[sym_t[k]] at sym_buf[k], which holds the values with the batch size substituted,
+     * refilled only when the batch changes (sym_n: the batch they hold, 0 = none yet). */
+    int n_sym;
+    int *sym_t;
+    int64_t **sym_buf;
+    int64_t sym_n;
 };
 
 /* Buffer of tensor t during the current run. */

@@ -4,11 +4,12 @@
  * Squeeze, Unsqueeze, Identity, Dropout: no step at all, memplan.c aliases their buffer),
  * Transpose, Concat, Split, Slice, Gather, Pad (constant, reflect, edge), Cast, Resize
  * (nearest, linear; every coordinate_transformation_mode but tf_crop_and_resize), Shape
- * (when not folded) and Constant (nothing to do). Works on any element size, so int64
- * tensors move like float32 ones. Owns each step's parameter block.
+ * and ConstantOfShape (when not folded) and Constant (nothing to do). Works on any element
+ * size, so int64 tensors move like float32 ones. Owns each step's parameter block.
  * Threading: steps run on one thread; the copies fork OpenMP teams over rows.
  */
 #include <math.h>   /* floorf, ceilf, roundf */
+#include <stdint.h> /* uint32_t */
 #include <stdlib.h> /* calloc */
 #include <string.h> /* memcpy, strcmp */
 
@@ -18,6 +19,13 @@ const char *bl_cpu_check_shape(const bl_graph *g, const bl_node *nd) {
     const bl_tensor *x = bl_node_input(g, nd, 0);
     if (x && x->dtype != BL_DT_FLOAT && x->dtype != BL_DT_INT64 && nd->op != BL_OP_CAST && nd->op != BL_OP_SHAPE)
         return "only float32 and int64 tensors are supported";
+    if (nd->op == BL_OP_CONSTANT_OF_SHAPE) {
+        const bl_tensor *v = bl_node_input(g, nd, 1);
+        if (bl_dtype_size(g->tensors[nd->outputs[0]].dtype) == 0) return "unsupported output type";
+        if (v && (!v->data || v->dtype != g->tensors[nd->outputs[0]].dtype || bl_tensor_numel(v, 1) != 1))
+            return "the value input must be a one-element constant of the output's type";
+        return NULL;
+    }
     if (nd->op == BL_OP_DROPOUT && nd->n_outputs > 1 && nd->outputs[1] >= 0) return "the mask output is not supported";
     for (int k = 1; k < nd->n_inputs; k++) {
         const bl_tensor *t = bl_node_input(g, nd, k);
@@ -336,6 +344,31 @@ static bl_status run_shape(bl_cpu_exec *ex, bl_cpu_step *st, int64_t n) {
     return BL_OK;
 }
 
+/* ---- ConstantOfShape (only when not folded) ---- */
+/* The output dims carry the shape input's values with N symbolic (shape.c), so the shape
+ * input itself is never read; input 1 (one element, the output's dtype) is the fill value,
+ * read through ex->ptr so that a value standing for N arrives substituted. */
+static bl_status run_constant_of_shape(bl_cpu_exec *ex, bl_cpu_step *st, int64_t n) {
+    const bl_node *nd = st->node;
+    int64_t cnt = bl_cpu_numel(ex, nd->outputs[0], n);
+    size_t es = esize(ex, nd->outputs[0]);
+    char *y = ex->ptr[nd->outputs[0]];
+    const char *v = nd->n_inputs > 1 && nd->inputs[1] >= 0 ? ex->ptr[nd->inputs[1]] : NULL;
+    if (!v) {
+        memset(y, 0, (size_t)cnt * es);
+        return BL_OK;
+    }
+    if (es == 4) {
+        uint32_t w;
+        memcpy(&w, v, 4);
+#pragma omp parallel for if (cnt > 65536)
+        for (int64_t i = 0; i < cnt; i++) ((uint32_t *)y)[i] = w;
+    } else {
+        for (int64_t i = 0; i < cnt; i++) memcpy(y + (size_t)i * es, v, es);
+    }
+    return BL_OK;
+}
+
 /* ---- Resize ---- */
 typedef struct {
     float scale[BL_MAX_RANK]; /* 0 = out/in */
@@ -465,6 +498,32 @@ static bl_status prepare_resize(bl_cpu_exec *ex, bl_cpu_step *st) {
             p->scale[a] = ((const float *)ts->data)[k];
         }
     }
+    /* keep_aspect_ratio_policy with sizes: ONNX maps coordinates with the one shared scale
+     * (min or max of sizes/in over the listed axes, as shape.c sized the output), not with
+     * each axis's out/in; the batch axis counts as ratio 1 and keeps its size. */
+    const bl_tensor *tz = bl_node_input(ex->g, nd, 3);
+    const char *policy = bl_node_attr_str(nd, "keep_aspect_ratio_policy", "stretch");
+    if (!p->scale_given && tz && tz->data && strcmp(policy, "stretch")) {
+        bool smaller = !strcmp(policy, "not_larger");
+        size_t na = 0;
+        const int64_t *axes = bl_node_attr_ints(nd, "axes", &na);
+        int64_t cnt = bl_tensor_numel(tz, 1);
+        BL_RETURN_IF(cnt > BL_MAX_RANK || (na && (int64_t)na != cnt), BL_ERR_MODEL, "Resize: sizes/axes lengths disagree");
+        int ax[BL_MAX_RANK];
+        double scale = 0.0;
+        for (int64_t k = 0; k < cnt; k++) {
+            int64_t a = na ? axes[k] : k;
+            if (a < 0) a += x->rank;
+            BL_RETURN_IF(a < 0 || a >= x->rank, BL_ERR_MODEL, "Resize axis out of range");
+            ax[k] = (int)a;
+            int64_t d = x->dims[a];
+            double r = d < 0 || d == 0 ? 1.0 : (double)read_int(tz, k) / (double)d;
+            if (k == 0 || (smaller ? r < scale : r > scale)) scale = r;
+        }
+        for (int64_t k = 0; k < cnt; k++)
+            if (x->dims[ax[k]] >= 0) p->scale[ax[k]] = (float)scale;
+        p->scale_given = cnt > 0;
+    }
     st->run = run_resize;
     return BL_OK;
 }
@@ -512,6 +571,7 @@ bl_status bl_cpu_prepare_shape(bl_cpu_exec *ex, bl_cpu_step *st) {
     case BL_OP_PAD: return prepare_pad(ex, st);
     case BL_OP_CAST: st->run = run_cast; return BL_OK;
     case BL_OP_SHAPE: st->run = run_shape; return BL_OK;
+    case BL_OP_CONSTANT_OF_SHAPE: st->run = run_constant_of_shape; return BL_OK;
     case BL_OP_RESIZE: return prepare_resize(ex, st);
     default: return BL_ERROR(BL_ERR_INTERNAL, "no CPU kernel for %s", bl_op_name(nd->op));
     }

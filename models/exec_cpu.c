@@ -7,7 +7,9 @@
  * who shares which buffer; one step per node not fused away, with its primitives and packed
  * weights built once for the max batch; then the final buffer plan with the sizes padded
  * oneDNN layouts need), run (binds tensor pointers for the batch, runs the steps in order,
- * copies graph outputs out), destroy, get_stats, set_threads.
+ * copies graph outputs out; constants holding the symbolic batch size are read through
+ * per-executor copies with the batch substituted, see plan_sym_constants), destroy,
+ * get_stats, set_threads.
  *
  * Threads: Debian's libdnnl uses OpenMP (ldd shows libgomp), so the thread count is the
  * calling thread's OpenMP setting: run() calls omp_set_num_threads(threads) first, which
@@ -92,6 +94,7 @@ static bool cpu_supports_op(const bl_graph *g, int ni, char *why, size_t cap) {
     case BL_OP_RESHAPE: case BL_OP_FLATTEN: case BL_OP_SQUEEZE: case BL_OP_UNSQUEEZE: case BL_OP_IDENTITY:
     case BL_OP_DROPOUT: case BL_OP_TRANSPOSE: case BL_OP_CONCAT: case BL_OP_SPLIT: case BL_OP_SLICE:
     case BL_OP_GATHER: case BL_OP_PAD: case BL_OP_CAST: case BL_OP_RESIZE: case BL_OP_SHAPE: case BL_OP_CONSTANT:
+    case BL_OP_CONSTANT_OF_SHAPE:
         r = bl_cpu_check_shape(g, nd);
         break;
     case BL_OP_GLOBAL_AVERAGE_POOL: case BL_OP_GLOBAL_MAX_POOL: case BL_OP_REDUCE_MEAN: case BL_OP_REDUCE_MAX:
@@ -122,6 +125,8 @@ static void cpu_destroy(void *impl) {
     free(ex->arena);
     free(ex->ptr);
     free(ex->ws);
+    for (int k = 0; k < ex->n_sym; k++) free(ex->sym_buf[k]);
+    free(ex->sym_t), free(ex->sym_buf);
     if (ex->stream) dnnl_stream_destroy(ex->stream);
     if (ex->engine) dnnl_engine_destroy(ex->engine);
     free(ex);
@@ -131,6 +136,50 @@ static int resolve_threads(int t) {
     if (t > 0) return t;
     int p = omp_get_num_procs();
     return p > 0 ? p : 1;
+}
+
+/* False for the input slots whose values only decide the output's shape, which the output
+ * dims already carry with N symbolic (graph.h): those never need the batch substituted. */
+static bool reads_as_data(bl_op op, int k) {
+    switch (op) {
+    case BL_OP_RESHAPE: case BL_OP_SPLIT: case BL_OP_SQUEEZE: case BL_OP_UNSQUEEZE: case BL_OP_REDUCE_MEAN:
+    case BL_OP_REDUCE_MAX: case BL_OP_REDUCE_SUM: case BL_OP_REDUCE_L2:
+        return k != 1;
+    case BL_OP_SLICE: case BL_OP_RESIZE: return k == 0;
+    case BL_OP_PAD: return k != 1 && k != 3;
+    case BL_OP_CONSTANT_OF_SHAPE: return k != 0;
+    case BL_OP_SHAPE: return false; /* reads only its input's dims */
+    default: return true;
+    }
+}
+
+/* Collect the flagged constants (BL_TENSOR_HAS_SYM_N) that nodes read as data, fused nodes
+ * included (their inputs are read inside the step they were fused into), and give each
+ * a buffer for its substituted values. */
+static bl_status plan_sym_constants(bl_cpu_exec *ex) {
+    const bl_graph *g = ex->g;
+    for (int i = 0; i < g->n_nodes; i++) {
+        const bl_node *nd = &g->nodes[i];
+        for (int k = 0; k < nd->n_inputs; k++) {
+            int t = nd->inputs[k];
+            if (t < 0 || !reads_as_data(nd->op, k)) continue;
+            const bl_tensor *tt = &g->tensors[t];
+            if (!(tt->flags & BL_TENSOR_HAS_SYM_N) || !tt->data || tt->dtype != BL_DT_INT64) continue;
+            bool seen = false;
+            for (int j = 0; j < ex->n_sym && !seen; j++) seen = ex->sym_t[j] == t;
+            if (seen) continue;
+            int *nt = realloc(ex->sym_t, (size_t)(ex->n_sym + 1) * sizeof *nt);
+            if (nt) ex->sym_t = nt;
+            int64_t **nb = realloc(ex->sym_buf, (size_t)(ex->n_sym + 1) * sizeof *nb);
+            if (nb) ex->sym_buf = nb;
+            int64_t cnt = bl_tensor_numel(tt, 1);
+            int64_t *buf = nt && nb ? malloc((size_t)(cnt > 0 ? cnt : 1) * sizeof *buf) : NULL;
+            BL_RETURN_IF(!buf, BL_ERR_NOMEM, "out of memory allocating the executor (batch-size constants)");
+            ex->sym_t[ex->n_sym] = t, ex->sym_buf[ex->n_sym] = buf;
+            ex->n_sym++;
+        }
+    }
+    return BL_OK;
 }
 
 static bl_status cpu_create(const bl_graph *g, const bl_exec_opts *opts, void **impl) {
@@ -146,7 +195,7 @@ static bl_status cpu_create(const bl_graph *g, const bl_exec_opts *opts, void **
         s = BL_ERROR(BL_ERR_INTERNAL, "oneDNN: cannot create the CPU engine/stream");
         goto fail;
     }
-    if ((s = bl_cpu_plan_fusion(ex)) != BL_OK) goto fail;
+    if ((s = bl_cpu_plan_fusion(ex)) != BL_OK || (s = plan_sym_constants(ex)) != BL_OK) goto fail;
     bool *skip = calloc((size_t)(g->n_nodes ? g->n_nodes : 1), sizeof *skip);
     if (!skip) {
         s = BL_ERROR(BL_ERR_NOMEM, "out of memory allocating the executor");
@@ -191,6 +240,7 @@ static bl_status cpu_create(const bl_graph *g, const bl_exec_opts *opts, void **
         case BL_OP_RESHAPE: case BL_OP_FLATTEN: case BL_OP_SQUEEZE: case BL_OP_UNSQUEEZE: case BL_OP_IDENTITY:
         case BL_OP_DROPOUT: case BL_OP_TRANSPOSE: case BL_OP_CONCAT: case BL_OP_SPLIT: case BL_OP_SLICE:
         case BL_OP_GATHER: case BL_OP_PAD: case BL_OP_CAST: case BL_OP_RESIZE: case BL_OP_SHAPE: case BL_OP_CONSTANT:
+        case BL_OP_CONSTANT_OF_SHAPE:
             s = bl_cpu_prepare_shape(ex, st);
             break;
         case BL_OP_GLOBAL_MAX_POOL: case BL_OP_REDUCE_MEAN: case BL_OP_REDUCE_MAX:
@@ -235,6 +285,10 @@ static bl_status cpu_run(void *impl, int64_t n, const void *const *inputs, void 
         else if (ex->plan.offset[t] >= 0) ex->ptr[t] = ex->arena + ex->plan.offset[t];
         else ex->ptr[t] = NULL;
     }
+    if (ex->sym_n != n)
+        for (int k = 0; k < ex->n_sym; k++) bl_tensor_subst_sym_n(&g->tensors[ex->sym_t[k]], n, ex->sym_buf[k]);
+    ex->sym_n = n;
+    for (int k = 0; k < ex->n_sym; k++) ex->ptr[ex->sym_t[k]] = ex->sym_buf[k];
     for (int i = 0; i < g->n_inputs; i++) ex->ptr[g->inputs[i]] = (void *)inputs[i];
     /* views and fused outputs share their root's buffer */
     for (int t = 0; t < g->n_tensors; t++)

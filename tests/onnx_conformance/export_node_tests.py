@@ -14,7 +14,8 @@ the C driver (run_node_tests.c) reads.
 
 Two rewrites make a case runnable by baleen without changing what it checks:
  * Conv/ConvTranspose weights and bias, and inputs that decide output shapes (Reshape's shape, Slice's starts/ends/axes/steps,
-   Pad's pads, Resize's scales/sizes, Split's split, Squeeze/Unsqueeze/Reduce* axes) are
+   Pad's pads, Resize's scales/sizes, Split's split, Squeeze/Unsqueeze/Reduce* axes,
+   ConstantOfShape's shape) are
    bound as initializers with the case's values: baleen requires them constant at load
    time (models/shape.c), which is what a PyTorch export produces.
  * opset_import above 21 (baleen's maximum) is lowered to 21 when the op's schema at 21 has
@@ -41,14 +42,14 @@ SUPPORTED = set("""Conv ConvTranspose BatchNormalization Relu LeakyRelu PRelu El
 HardSigmoid HardSwish Tanh Softplus Erf Gelu Add Sub Mul Div Pow Sqrt Exp Log Neg Abs Min Max MaxPool
 AveragePool GlobalAveragePool GlobalMaxPool ReduceMean ReduceMax ReduceSum ReduceL2 Gemm MatMul
 Flatten Reshape Squeeze Unsqueeze Transpose Concat Split Slice Gather Pad Softmax LogSoftmax Dropout
-Identity Constant Shape Cast Resize InstanceNormalization LayerNormalization""".split())
+Identity Constant ConstantOfShape Shape Cast Resize InstanceNormalization LayerNormalization""".split())
 # op -> input slots bound as initializers: those that decide shapes, and Conv/ConvTranspose
 # weights and bias (parameters of a real model; the executor packs them once at creation)
 SHAPE_INPUTS = {
     "Conv": {1, 2}, "ConvTranspose": {1, 2},
     "Reshape": {1}, "Slice": {1, 2, 3, 4}, "Pad": {1, 2, 3}, "Resize": {1, 2, 3}, "Split": {1},
     "Squeeze": {1}, "Unsqueeze": {1}, "ReduceMean": {1}, "ReduceMax": {1}, "ReduceSum": {1},
-    "ReduceL2": {1},
+    "ReduceL2": {1}, "ConstantOfShape": {0},
 }
 OK_TYPES = {onnx.TensorProto.FLOAT, onnx.TensorProto.INT64}
 

@@ -6,7 +6,10 @@
  * item equals the batch-5 rows; a batch-7 run (the reference batch plus 2 more items) gives
  * the same first 5 rows; 1 and 2 threads agree within 1e-5. Also: a graph built in code
  * whose op the executor cannot run (int64 Conv input) fails at creation naming the node,
- * and run rejects a batch above max_batch.
+ * and run rejects a batch above max_batch; models that read the batch size as a value
+ * (x * x.shape[0], x + x.shape[0]/8) give the right result for every batch; Resize with
+ * keep_aspect_ratio_policy maps coordinates with the one shared scale; ConstantOfShape of
+ * a shape holding N fills N rows.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -104,6 +107,165 @@ static void test_model(const char *model, const char *in_rel, const char *out_re
     free(y), free(y1), free(y2), free(x7), free(y7);
 out:
     free(x), free(ref);
+    bl_graph_free(g);
+}
+
+/* `x * x.shape[0]` (mul) and `x + x.shape[0] / 8.0` (div): the batch size folds to a
+ * constant holding BL_SHAPE_SYM_N that a Cast reads at run time, so the executor must
+ * substitute the batch of each run (graph.h). Matches PyTorch at batch 3, then one executor
+ * runs batches 1, 5, 5, 3 (a batch change refills the substituted values, a repeat keeps
+ * them) against y computed here. */
+static void test_sym_batch(const char *stem, bool div) {
+    char mp[1024], ip[1024], op[1024], rel[256];
+    snprintf(rel, sizeof rel, "tests/data/models/%s.onnx", stem);
+    snprintf(mp, sizeof mp, "%s", bl_test_source_path(rel));
+    snprintf(rel, sizeof rel, "tests/data/models/%s.ref_in.npy", stem);
+    snprintf(ip, sizeof ip, "%s", bl_test_source_path(rel));
+    snprintf(rel, sizeof rel, "tests/data/models/%s.ref_out.npy", stem);
+    snprintf(op, sizeof op, "%s", bl_test_source_path(rel));
+    bl_graph *g;
+    bl_status s = bl_model_load(mp, NULL, &g);
+    BL_CHECK(s == BL_OK, "%s: %s", stem, bl_error_message());
+    if (s != BL_OK) return;
+    float *x = NULL, *ref = NULL;
+    size_t xs[8], rs[8];
+    int xn, rn;
+    BL_CHECK(bl_npy_read_f32(ip, &x, xs, &xn) == BL_OK, "%s", bl_error_message());
+    BL_CHECK(bl_npy_read_f32(op, &ref, rs, &rn) == BL_OK, "%s", bl_error_message());
+    if (!x || !ref || xn != 2 || rn != 2 || xs[0] != 3 || rs[0] != 3 || xs[1] != rs[1]) {
+        BL_CHECK(0, "%s: reference arrays missing or not [3, k]", stem);
+        goto out;
+    }
+    size_t item = xs[1];
+    float y[5 * 64], x5[5 * 64], want[5 * 64];
+    BL_CHECK(item <= 64, "%s: item of %zu values", stem, item);
+    if (item > 64) goto out;
+    BL_CHECK(run_model(g, x, 3, 3, 1, false, y) == 0, "%s: run", stem);
+    BL_CHECK(bl_test_allclose(stem, y, ref, 3 * item, 0, 1e-6) == 0, "%s: differs from PyTorch", stem);
+    for (size_t i = 0; i < 5 * item; i++) x5[i] = (float)sin(0.37 * (double)i) * 3.f;
+    bl_exec_opts o = bl_exec_opts_default();
+    o.max_batch = 5;
+    bl_exec *ex;
+    s = bl_exec_create(bl_exec_backend_cpu(), g, &o, &ex);
+    BL_CHECK(s == BL_OK, "%s: %s", stem, bl_error_message());
+    if (s != BL_OK) goto out;
+    static const int64_t batches[4] = {1, 5, 5, 3};
+    for (int k = 0; k < 4; k++) {
+        int64_t nb = batches[k];
+        const void *in[1] = {x5};
+        void *outp[1] = {y};
+        memset(y, 0, sizeof y);
+        BL_CHECK(bl_exec_run(ex, nb, in, outp) == BL_OK, "%s: batch %lld: %s", stem, (long long)nb, bl_error_message());
+        for (size_t i = 0; i < (size_t)nb * item; i++)
+            want[i] = div ? x5[i] + (float)nb / 8.0f : x5[i] * (float)nb;
+        char what[64];
+        snprintf(what, sizeof what, "%s batch %lld", stem, (long long)nb);
+        BL_CHECK(bl_test_allclose(what, y, want, (size_t)nb * item, 0, 1e-6) == 0, "%s: wrong for batch %lld", stem,
+                 (long long)nb);
+    }
+    bl_exec_free(ex);
+out:
+    free(x), free(ref);
+    bl_graph_free(g);
+}
+
+/* Resize nearest with sizes {2, 4} on a [N,1,3,5] input and keep_aspect_ratio_policy
+ * not_larger: the one scale is min(2/3, 4/5) = 2/3, the output 2×3 (round(2/3·5) = 3).
+ * Coordinates use that scale on both axes (half_pixel, round_prefer_floor): columns
+ * 0, 2, 3. Mapping axis 3 with its own out/in = 3/5 would read column 4 last. */
+static void test_resize_keep_aspect(void) {
+    bl_graph *g;
+    BL_CHECK(bl_graph_create(&g) == BL_OK, "create");
+    g->opset = 19;
+    int64_t dims[4] = {BL_DIM_N, 1, 3, 5};
+    int tx, ty, tz;
+    bl_graph_add_tensor(g, "x", BL_DT_FLOAT, 4, dims, NULL, 0, &tx);
+    g->tensors[tx].flags |= BL_TENSOR_INPUT;
+    g->inputs = malloc(sizeof(int));
+    g->inputs[0] = tx, g->n_inputs = 1;
+    int64_t *sz = malloc(2 * sizeof *sz), zdims[1] = {2};
+    sz[0] = 2, sz[1] = 4;
+    bl_graph_add_tensor(g, "sizes", BL_DT_INT64, 1, zdims, sz, 2 * sizeof *sz, &tz);
+    bl_graph_add_tensor(g, "y", BL_DT_FLOAT, -1, NULL, NULL, 0, &ty);
+    bl_attr *a = calloc(2, sizeof *a);
+    a[0].name = strdup("keep_aspect_ratio_policy"), a[0].type = BL_ATTR_STRING, a[0].s = strdup("not_larger");
+    a[1].name = strdup("axes"), a[1].type = BL_ATTR_INTS, a[1].n = 2, a[1].ints = malloc(2 * sizeof(int64_t));
+    a[1].ints[0] = 2, a[1].ints[1] = 3;
+    int ins[4] = {tx, -1, -1, tz};
+    bl_graph_add_node(g, "resize", BL_OP_RESIZE, ins, 4, &ty, 1, a, 2, NULL);
+    g->outputs = malloc(sizeof(int));
+    g->outputs[0] = ty, g->n_outputs = 1;
+    g->tensors[ty].flags |= BL_TENSOR_OUTPUT;
+    bl_prepare_opts po = bl_prepare_opts_default();
+    bl_status s = bl_graph_link(g);
+    if (s == BL_OK) s = bl_graph_prepare(g, &po);
+    BL_CHECK(s == BL_OK, "prepare: %s", bl_error_message());
+    if (s == BL_OK) {
+        const bl_tensor *yt = &g->tensors[ty];
+        BL_CHECK(yt->rank == 4 && yt->dims[2] == 2 && yt->dims[3] == 3, "keep-aspect output shape %s",
+                 bl_tensor_shape_str(yt, (char[64]){0}, 64));
+        float x[2 * 15], y[2 * 6], want[2 * 6];
+        for (int i = 0; i < 30; i++) x[i] = (float)i;
+        static const int rows[2] = {0, 2}, cols[3] = {0, 2, 3};
+        for (int b = 0; b < 2; b++)
+            for (int i = 0; i < 2; i++)
+                for (int j = 0; j < 3; j++) want[b * 6 + i * 3 + j] = x[b * 15 + rows[i] * 5 + cols[j]];
+        if (yt->dims[2] == 2 && yt->dims[3] == 3) {
+            BL_CHECK(run_model(g, x, 2, 2, 1, false, y) == 0, "keep-aspect resize run");
+            BL_CHECK(bl_test_allclose("resize not_larger", y, want, 12, 0, 0) == 0, "keep-aspect resize values");
+        }
+    }
+    bl_graph_free(g);
+}
+
+/* ConstantOfShape(Shape(x)) + x on x [N,3]: the shape folds to a constant holding the
+ * batch sentinel, so ConstantOfShape stays a node whose output has N rows; y = x + 2.5
+ * for batches 4 and 1 through one executor. */
+static void test_constant_of_shape(void) {
+    bl_graph *g;
+    BL_CHECK(bl_graph_create(&g) == BL_OK, "create");
+    g->opset = 17;
+    int64_t dims[2] = {BL_DIM_N, 3}, vdims[1] = {1};
+    int tx, ts, tv, tc, ty;
+    bl_graph_add_tensor(g, "x", BL_DT_FLOAT, 2, dims, NULL, 0, &tx);
+    g->tensors[tx].flags |= BL_TENSOR_INPUT;
+    g->inputs = malloc(sizeof(int));
+    g->inputs[0] = tx, g->n_inputs = 1;
+    float *val = malloc(sizeof *val);
+    *val = 2.5f;
+    bl_graph_add_tensor(g, "value", BL_DT_FLOAT, 1, vdims, val, sizeof *val, &tv);
+    bl_graph_add_tensor(g, "s", BL_DT_INT64, -1, NULL, NULL, 0, &ts);
+    bl_graph_add_tensor(g, "c", BL_DT_FLOAT, -1, NULL, NULL, 0, &tc);
+    bl_graph_add_tensor(g, "y", BL_DT_FLOAT, -1, NULL, NULL, 0, &ty);
+    bl_graph_add_node(g, "shape", BL_OP_SHAPE, &tx, 1, &ts, 1, NULL, 0, NULL);
+    int cin[2] = {ts, tv}, ain[2] = {tx, tc};
+    bl_graph_add_node(g, "cos", BL_OP_CONSTANT_OF_SHAPE, cin, 2, &tc, 1, NULL, 0, NULL);
+    bl_graph_add_node(g, "add", BL_OP_ADD, ain, 2, &ty, 1, NULL, 0, NULL);
+    g->outputs = malloc(sizeof(int));
+    g->outputs[0] = ty, g->n_outputs = 1;
+    g->tensors[ty].flags |= BL_TENSOR_OUTPUT;
+    bl_prepare_opts po = bl_prepare_opts_default();
+    bl_status s = bl_graph_link(g);
+    if (s == BL_OK) s = bl_graph_prepare(g, &po);
+    BL_CHECK(s == BL_OK, "prepare: %s", bl_error_message());
+    bl_exec *ex = NULL;
+    bl_exec_opts o = bl_exec_opts_default();
+    o.max_batch = 4;
+    if (s == BL_OK) {
+        s = bl_exec_create(bl_exec_backend_cpu(), g, &o, &ex);
+        BL_CHECK(s == BL_OK, "ConstantOfShape: %s", bl_error_message());
+    }
+    for (int64_t nb = 4; ex && nb >= 1; nb -= 3) {
+        float x[12], y[12], want[12];
+        for (int i = 0; i < 12; i++) x[i] = (float)i - 5.f, want[i] = x[i] + 2.5f, y[i] = 0.f;
+        const void *in[1] = {x};
+        void *outp[1] = {y};
+        BL_CHECK(bl_exec_run(ex, nb, in, outp) == BL_OK, "ConstantOfShape batch %lld: %s", (long long)nb,
+                 bl_error_message());
+        BL_CHECK(bl_test_allclose("x + ConstantOfShape", y, want, (size_t)nb * 3, 0, 0) == 0, "batch %lld",
+                 (long long)nb);
+    }
+    bl_exec_free(ex);
     bl_graph_free(g);
 }
 
@@ -210,6 +372,10 @@ int main(void) {
                "tests/data/models/depthwise.ref_out.npy");
     test_model("tests/data/models/ext", "tests/data/models/ext/model.ref_in.npy",
                "tests/data/models/ext/model.ref_out.npy");
+    test_sym_batch("sym_batch_mul", false);
+    test_sym_batch("sym_batch_div", true);
+    test_resize_keep_aspect();
+    test_constant_of_shape();
     test_reuse_plan();
     test_unsupported();
     return bl_test_finish("test_exec");
