@@ -241,7 +241,7 @@ static int heap_pop(int *h, int *n) {
 bl_status bl_graph_toposort(bl_graph *g) {
     BL_TRY(bl_graph_link(g));
     int nn = g->n_nodes, nt = g->n_tensors;
-    if (nn == 0) return BL_OK;
+    if (nn <= 0 || nt < 0) return BL_OK;
     /* Consumer lists in CSR form: cstart[t]..cstart[t+1] index cnode[] (one per input slot). */
     size_t n_edges = 0;
     for (int n = 0; n < nn; n++) n_edges += (size_t)g->nodes[n].n_inputs;
