@@ -153,7 +153,7 @@ static const bl_config_key k_keys[] = {
     K_BOOL("persist.window_scores", persist.window_scores, 0,
            "also write every window's scores (window_scores/ table, one column per class)"),
     K_BOOL("persist.features", persist.features, 0,
-           "also write the front end's features as .npy [frames, n_mels] per source and channel "
+           "also write the front end's features as .npy [1, n_mels, frames] per source and channel (the layout of baleen features) "
            "under features/"),
     K_ENUM("runtime.backend", runtime.backend, BL_BACKEND_AUTO, k_backend,
            "auto = CUDA when a device answers, else the CPU"),

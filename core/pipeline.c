@@ -195,6 +195,7 @@ static bl_status setup_outdir(bl_run_ctx *c) {
     free(fp);
     for (int t = 0; t < BL_TABLE_COUNT; t++) bl_strbuf_free(&h[t]);
     BL_TRY(s);
+    if (c->cfg->persist.features) BL_TRY(bl_run_features_sweep(c));
     for (size_t k = 0; k < c->plan.n_items; k++) {
         c->done[k] = bl_outdir_item_done(c->od, (int64_t)k);
         if (c->o->resume) {

@@ -140,6 +140,10 @@ typedef struct {
 void *bl_stage_reader(void *arg);
 void *bl_stage_model(void *arg);
 void *bl_stage_scorer(void *arg);
+/* persist.features (stages.c): remove the temporaries a killed run may have left in
+ * OUT/features/ (only where the filesystem has no unnamed temporary files). Call with the
+ * output directory locked, before the readers start. */
+bl_status bl_run_features_sweep(const bl_run_ctx *c);
 /* The journal key of a work item: "path|channel|start_s|end_s" (scorer.c). */
 void bl_run_item_key(const bl_run_ctx *c, int64_t item, char *buf, size_t cap);
 

@@ -7,6 +7,8 @@
  * interleaved window by window (window k of channel 0, of channel 1, ..., then window k+1),
  * into packets drawn from the slot's pool. Each channel keeps only the frames its next
  * window needs (the overlap carry), so memory does not grow with the file.
+ * With persist.features each channel's frames also go to its work item's .npy through
+ * bl_feat_writer (the layout and bytes of `baleen features`).
  *
  * The model stage pops the files' packets strictly in plan order (file 0 from slot 0, file 1
  * from slot 1, ...), so the sequence of windows it sees is fixed by the plan and the config
@@ -18,14 +20,15 @@
  *
  * Threading: each function runs on its own stage thread; shared state is in bl_run_ctx.
  */
-#include <errno.h>   /* errno for feature-file messages */
+#include <dirent.h>  /* opendir: leftover feature temporaries */
+#include <errno.h>   /* errno of mkdir features/, remove */
 #include <math.h>    /* exp, floor, llround for activations and offsets */
 #include <sys/stat.h> /* mkdir for features/ */
-#include <unistd.h>  /* fsync */
-#include <stdio.h>   /* snprintf */
+#include <stdio.h>   /* snprintf, remove */
 #include <stdlib.h>  /* malloc, free */
 #include <string.h>  /* memcpy, memset, memmove */
 
+#include "features_job.h"  /* bl_feat_writer: persist.features files */
 #include "io/audio.h"       /* bl_audio_stream */
 #include "log.h"            /* BL_LOG_D */
 #include "pipeline_impl.h"  /* bl_run_ctx, packets, stage entry points */
@@ -39,25 +42,22 @@ typedef struct {
     int64_t base;      /* index of frames[0] in the channel's frame sequence */
     int64_t total;     /* frames emitted so far */
     bool skip;         /* item already done (--resume): decoded but not windowed */
-    FILE *feat;        /* persist.features: the .npy being written (temporary name) */
-    char feat_path[4200], feat_tmp[4300];
+    bl_feat_writer *feat; /* persist.features: this item's .npy being written */
+    bool feat_err;        /* writing it failed (an output failure, not the input's) */
+    char feat_path[4200]; /* its final name ("" until opened) */
 } reader_chan;
 
-/* ---- persist.features: OUT/features/<key>.ch<C>.npy, [frames, n_mels] float32 ----------- */
+/* ---- persist.features: OUT/features/<key>.ch<C>.npy, [1, n_mels, frames] float32 -------- */
 
-/* A .npy 1.0 header of exactly 128 bytes, so that it can be rewritten in place once the frame
- * count is known. */
-static void npy_header(char out[128], int64_t frames, int n_mels) {
-    memset(out, ' ', 128);
-    memcpy(out, "\x93NUMPY\x01\x00", 8);
-    out[8] = 118, out[9] = 0; /* header length: 128 - 10 */
-    int n = snprintf(out + 10, 118, "{'descr': '<f4', 'fortran_order': False, 'shape': (%lld, %d), }",
-                     (long long)frames, n_mels);
-    out[10 + n] = ' ';
-    out[127] = '\n';
-}
-
-static bl_status feat_open(bl_run_ctx *c, reader_chan *ch, const bl_input *in, int channel) {
+/* The same layout and bytes as `baleen features` on the same window of the source, through the
+ * same writer (bl_feat_writer: laid out in place when the frame count is known, spilled and
+ * assembled otherwise; bounded memory). One file per work item, so that --resume, which
+ * skips committed items channel by channel, redoes exactly the files of the items it redoes.
+ * The writer's temporary is unnamed (O_TMPFILE) or a mkstemp name next to the output, made
+ * visible by rename only once complete; an item is committed only after its file is renamed
+ * (END follows feat_close), so a committed item always has its complete file. */
+static bl_status feat_open(bl_run_ctx *c, reader_chan *ch, const bl_input *in, int channel,
+                           int64_t expected_frames) {
     char key[1024];
     size_t k = 0;
     for (const char *p = in->key; *p && k + 1 < sizeof key; p++)
@@ -67,31 +67,46 @@ static bl_status feat_open(bl_run_ctx *c, reader_chan *ch, const bl_input *in, i
     snprintf(dir, sizeof dir, "%s/features", c->cfg->output.dir);
     BL_RETURN_IF(mkdir(dir, 0755) != 0 && errno != EEXIST, BL_ERR_IO, "cannot create %s: %s", dir, strerror(errno));
     snprintf(ch->feat_path, sizeof ch->feat_path, "%s/%s.ch%d.npy", dir, key, channel);
-    snprintf(ch->feat_tmp, sizeof ch->feat_tmp, "%s/.%s.ch%d.npy.tmp", dir, key, channel);
-    ch->feat = fopen(ch->feat_tmp, "wb");
-    BL_RETURN_IF(!ch->feat, BL_ERR_IO, "cannot create %s: %s", ch->feat_tmp, strerror(errno));
-    char h[128];
-    npy_header(h, 0, c->n_mels);
-    BL_RETURN_IF(fwrite(h, 1, 128, ch->feat) != 128, errno == ENOSPC ? BL_ERR_NO_SPACE : BL_ERR_IO, "writing %s: %s",
-                 ch->feat_tmp, strerror(errno));
-    return BL_OK;
+    return bl_feat_writer_open(ch->feat_path, 1, c->n_mels, expected_frames, &ch->feat);
 }
 
-static bl_status feat_close(bl_run_ctx *c, reader_chan *ch, bool keep) {
-    if (!ch->feat) return BL_OK;
-    bl_status s = BL_OK;
-    if (keep) {
-        char h[128];
-        npy_header(h, ch->total, c->n_mels);
-        if (fflush(ch->feat) != 0 || fseek(ch->feat, 0, SEEK_SET) != 0 || fwrite(h, 1, 128, ch->feat) != 128 ||
-            fflush(ch->feat) != 0 || fsync(fileno(ch->feat)) != 0)
-            s = BL_ERROR(errno == ENOSPC ? BL_ERR_NO_SPACE : BL_ERR_IO, "writing %s: %s", ch->feat_tmp, strerror(errno));
+/* Does `name` look like a temporary of bl_feat_writer ("<x>.npy.tmp.XXXXXX",
+ * "<x>.npy.spill.XXXXXX") or of earlier versions (".<x>.npy.tmp")? */
+static bool feat_temp_name(const char *name) {
+    const char *tags[2] = {".npy.tmp.", ".npy.spill."};
+    for (int i = 0; i < 2; i++) {
+        const char *p = strstr(name, tags[i]);
+        if (p && p != name && strlen(p + strlen(tags[i])) == 6) return true;
     }
-    if (fclose(ch->feat) != 0 && s == BL_OK && keep) s = BL_ERROR(BL_ERR_IO, "closing %s: %s", ch->feat_tmp, strerror(errno));
+    size_t n = strlen(name);
+    return name[0] == '.' && n > 9 && !strcmp(name + n - 8, ".npy.tmp");
+}
+
+bl_status bl_run_features_sweep(const bl_run_ctx *c) {
+    char dir[3000];
+    snprintf(dir, sizeof dir, "%s/features", c->cfg->output.dir);
+    DIR *d = opendir(dir);
+    if (!d) return BL_OK; /* none yet */
+    bl_status s = BL_OK;
+    struct dirent *e;
+    while (s == BL_OK && (e = readdir(d)) != NULL) {
+        if (!feat_temp_name(e->d_name)) continue;
+        char path[4400];
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        if (remove(path) != 0 && errno != ENOENT)
+            s = BL_ERROR(BL_ERR_IO, "cannot remove the leftover %s: %s", path, strerror(errno));
+        else BL_LOG_D("run: removed the leftover %s", path);
+    }
+    closedir(d);
+    return s;
+}
+
+/* Complete the file (keep) or drop the unfinished one. */
+static bl_status feat_close(reader_chan *ch, bool keep) {
+    if (!ch->feat) return BL_OK;
+    bl_status s = keep ? bl_feat_writer_finish(ch->feat, NULL) : BL_OK;
+    bl_feat_writer_destroy(ch->feat); /* removes the temporary unless finished */
     ch->feat = NULL;
-    if (s == BL_OK && keep && rename(ch->feat_tmp, ch->feat_path) != 0)
-        s = BL_ERROR(BL_ERR_IO, "cannot rename %s: %s", ch->feat_tmp, strerror(errno));
-    if (s != BL_OK || !keep) remove(ch->feat_tmp);
     return s;
 }
 
@@ -191,9 +206,10 @@ static bl_status feed(bl_run_ctx *c, reader_chan *ch, int n_ch, const float *pla
                 BL_TRY(bl_fe_stream_push(ch[k].st, planar + (size_t)k * stride, n, dst, need, &got));
             else
                 BL_TRY(bl_fe_stream_finish(ch[k].st, dst, need, &got));
-            if (ch[k].feat && got && fwrite(dst, sizeof(float) * nm, got, ch[k].feat) != got)
-                return BL_ERROR(errno == ENOSPC ? BL_ERR_NO_SPACE : BL_ERR_IO, "writing %s: %s", ch[k].feat_tmp,
-                                strerror(errno));
+            if (ch[k].feat && got) {
+                bl_status fs = bl_feat_writer_put(ch[k].feat, 0, dst, got);
+                if (fs != BL_OK) return ch[k].feat_err = true, fs;
+            }
             ch[k].n_held += got;
             ch[k].total += (int64_t)got;
             if (planar || got == 0) break; /* finish: call again until it drains */
@@ -228,10 +244,18 @@ static bool read_file(bl_run_ctx *c, bl_slot *slot, size_t file) {
         ch = calloc((size_t)n_ch, sizeof *ch);
         if (!ch) s = BL_ERROR(BL_ERR_NOMEM, "out of memory for %d channels", n_ch);
     }
+    int64_t feat_frames = -1; /* the frame count when the length is known up front */
+    if (s == BL_OK && c->cfg->persist.features) {
+        int64_t e = bl_audio_stream_expected_frames(as);
+        if (e >= 0) feat_frames = (int64_t)bl_frontend_frame_count(c->fe, (size_t)e);
+    }
     for (int k = 0; s == BL_OK && k < n_ch; k++) {
         ch[k].skip = c->done[c->first_item[file] + k];
         s = bl_fe_stream_create(c->fe, 1, &ch[k].st);
-        if (s == BL_OK && c->cfg->persist.features && !ch[k].skip) s = feat_open(c, &ch[k], in, k);
+        if (s == BL_OK && c->cfg->persist.features && !ch[k].skip) {
+            s = feat_open(c, &ch[k], in, k, feat_frames);
+            if (s != BL_OK) ch[k].feat_err = true;
+        }
     }
     atomic_fetch_add(&c->busy_ns[BL_ST_DECODE], bl_now_ns() - t);
     bool ok = true;
@@ -253,14 +277,28 @@ static bool read_file(bl_run_ctx *c, bl_slot *slot, size_t file) {
         if (n == 0) break;
         stage = "decode";
     }
+    /* a file is kept only when the item will be committed: not when the run stops mid-file */
+    bool feat_fatal = false;
     for (int k = 0; ch && k < n_ch; k++) {
-        bl_status fs = feat_close(c, &ch[k], s == BL_OK);
-        if (s == BL_OK && fs != BL_OK) s = fs, stage = "features";
+        bl_status fs = feat_close(&ch[k], s == BL_OK && ok);
+        if (s == BL_OK && fs != BL_OK) s = fs, ch[k].feat_err = true;
+        feat_fatal = feat_fatal || ch[k].feat_err;
+    }
+    if (ok && s != BL_OK && feat_fatal) {
+        /* The features folder is output: a full disk there stops the run like a full disk
+         * anywhere else (exit 3, --resume once there is room) instead of failing the input
+         * for good. */
+        bl_error_prefix("persist.features: ");
+        bl_run_fail(c, s);
+        ok = false;
     }
     if (ok && s == BL_OK && rs.pk && rs.pk->n > 0) ok = send_packet(&rs);
     if (ok && s == BL_OK) ok = (rs.pk || get_packet(&rs, BL_PK_END)) && (rs.pk->type = BL_PK_END, rs.pk->n = 0, send_packet(&rs));
     if (ok && s != BL_OK) {
         BL_LOG_D("run: %s failed at %s: %s", in->path, stage, bl_error_message());
+        /* a complete file from an earlier, interrupted attempt must not outlive the failure */
+        for (int k = 0; ch && k < n_ch; k++)
+            if (ch[k].feat_path[0]) remove(ch[k].feat_path);
         if (rs.pk || get_packet(&rs, BL_PK_FAIL)) {
             fail_packet(rs.pk, file, s, stage, in->path);
             ok = send_packet(&rs);
@@ -270,7 +308,7 @@ static bool read_file(bl_run_ctx *c, bl_slot *slot, size_t file) {
     }
     if (rs.pk) bl_queue_push(slot->free, rs.pk); /* stopping: give it back */
     for (int k = 0; ch && k < n_ch; k++) {
-        feat_close(c, &ch[k], false);
+        feat_close(&ch[k], false);
         bl_fe_stream_destroy(ch[k].st);
         free(ch[k].frames);
     }

@@ -8,8 +8,9 @@
 #   corrupt   bad inputs among good ones: exit 2, errors.csv lock      a second concurrent run
 #   diskfull  injected ENOSPC: exit 3, resume → identical    dryrun    plan, nothing written
 #   errors    config, backend, model and source errors exit 1
+#   features  persist.features files = `baleen features` bytes (mono, stereo); kill -9, resume
 set(BL_RUN_WORK ${CMAKE_CURRENT_BINARY_DIR}/run_cli)
-foreach(case basic blocks inflight batch resume sigint corrupt lock diskfull dryrun errors)
+foreach(case basic blocks inflight batch resume sigint corrupt lock diskfull dryrun errors features)
   add_test(NAME run_cli_${case}
            COMMAND sh ${CMAKE_SOURCE_DIR}/tests/cli/run.sh $<TARGET_FILE:baleen> ${CMAKE_SOURCE_DIR}
                    ${BL_RUN_WORK}/${case} ${case})
