@@ -2,7 +2,8 @@
  *
  * Defines bl_cpu_check_conv, bl_cpu_prepare_dnnl (Conv, MaxPool, AveragePool,
  * GlobalAveragePool and the Add/Sub/Mul that cpu_fuse.c hands to oneDNN's binary primitive)
- * and bl_cpu_prepare_convt.
+ * and bl_cpu_prepare_convt; bl_cpu_avgpool_is_plain and bl_cpu_prepare_avgpool (AveragePool in
+ * plain C where oneDNN's divisor differs from ONNX's, see below).
  *
  * Layouts: every tensor buffer is either plain row-major or in the layout a oneDNN primitive
  * chose (ex->md[root] says which for the current run; cpu_fuse.c decides which buffers may
@@ -23,10 +24,14 @@
  * in the CNNs baleen serves and its output_padding / output_shape cases map badly onto
  * oneDNN's deconvolution padding rules.
  *
+ * AveragePool with count_include_pad=1 and a ceil_mode window running past the padded input
+ * runs as plain C on plain buffers: oneDNN divides it by the whole kernel, ONNX only by the
+ * taps inside the padded input.
+ *
  * Owns: every step's primitives, memory objects and packed weights.
  * Threading: steps run on one thread; oneDNN forks its OpenMP team.
  */
-#include <math.h>   /* INFINITY */
+#include <math.h>   /* INFINITY, NAN */
 #include <omp.h>    /* omp_set_num_threads: small steps run on one thread */
 #include <stdlib.h> /* calloc, free */
 #include <string.h> /* memcpy, strcmp */
@@ -673,5 +678,116 @@ bl_status bl_cpu_prepare_convt(bl_cpu_exec *ex, bl_cpu_step *st) {
     }
     BL_RETURN_IF(p->groups < 1 || x->dims[1] % p->groups, BL_ERR_MODEL, "bad group count");
     st->run = run_convt;
+    return BL_OK;
+}
+
+/* ---- AveragePool whose divisor oneDNN gets wrong (plain C) ---- */
+
+/* ONNX's divisor with count_include_pad=1 counts the taps inside the explicitly padded input
+ * [-pad_l, in + pad_r), not those of a ceil_mode window that runs past its end; oneDNN's
+ * avg_include_padding divides by the whole kernel. (With count_include_pad=0 both count the
+ * taps inside the input.) Per dimension: the end of the padded input, and whether the last
+ * window has a tap beyond it. */
+static bool avgpool_padded_end(const bl_graph *g, const bl_node *nd, const geom *gm, int64_t *end) {
+    const bl_tensor *x = bl_node_input(g, nd, 0), *y = &g->tensors[nd->outputs[0]];
+    size_t np;
+    const int64_t *p = bl_node_attr_ints(nd, "pads", &np);
+    bool explicit_pads = !strcmp(bl_node_attr_str(nd, "auto_pad", "NOTSET"), "NOTSET");
+    bool past = false;
+    for (int i = 0; i < gm->sp; i++) {
+        int64_t in = bl_dim_at(x->dims[2 + i], 1), out = bl_dim_at(y->dims[2 + i], 1);
+        int64_t last_tap = (out - 1) * gm->stride[i] - gm->pad_l[i] + (gm->kernel[i] - 1) * gm->dil[i];
+        /* auto_pad sizes its padding to the windows: none runs past it */
+        end[i] = explicit_pads ? in + ((int)np >= 2 * gm->sp ? p[gm->sp + i] : 0) : last_tap + 1;
+        past |= last_tap >= end[i];
+    }
+    return past;
+}
+
+bool bl_cpu_avgpool_is_plain(const bl_graph *g, const bl_node *nd) {
+    if (nd->op != BL_OP_AVERAGE_POOL || !bl_node_attr_int(nd, "count_include_pad", 0)) return false;
+    geom gm;
+    int64_t end[3];
+    return get_geom(g, nd, &gm) == BL_OK && avgpool_padded_end(g, nd, &gm, end);
+}
+
+typedef struct {
+    geom gm;
+    bool include_pad;
+    int64_t end[3]; /* per spatial dim: end of the padded input (taps at or past it never count) */
+} avgpool_priv;
+
+/* Taps of window o along one dim: first..last tap index k whose position o·s - pl + k·d lies
+ * in [lo, hi); returns the count (0 when none). */
+static int64_t taps_in(int64_t o, int64_t s, int64_t pl, int64_t d, int64_t kn, int64_t lo, int64_t hi, int64_t *k0) {
+    int64_t start = o * s - pl;
+    int64_t first = start >= lo ? 0 : (lo - start + d - 1) / d;
+    int64_t last = hi - 1 - start < 0 ? -1 : (hi - 1 - start) / d;
+    if (last > kn - 1) last = kn - 1;
+    *k0 = first;
+    return last >= first ? last - first + 1 : 0;
+}
+
+static bl_status run_avgpool(bl_cpu_exec *ex, bl_cpu_step *st, int64_t n) {
+    const bl_node *nd = st->node;
+    const avgpool_priv *p = st->priv;
+    const geom *gm = &p->gm;
+    int64_t dx[5], dy[5];
+    int r = bl_cpu_dims(ex, nd->inputs[0], n, dx);
+    bl_cpu_dims(ex, nd->outputs[0], n, dy);
+    const float *x = ex->ptr[nd->inputs[0]];
+    float *y = ex->ptr[nd->outputs[0]];
+    /* pad spatial dims to 3 (leading dims of size 1) */
+    int64_t in[3] = {1, 1, 1}, out[3] = {1, 1, 1}, k[3] = {1, 1, 1}, s[3] = {1, 1, 1}, d[3] = {1, 1, 1},
+            pl[3] = {0, 0, 0}, end[3] = {1, 1, 1};
+    int sp = r - 2, off = 3 - sp;
+    for (int i = 0; i < sp; i++) {
+        in[off + i] = dx[2 + i], out[off + i] = dy[2 + i], k[off + i] = gm->kernel[i];
+        s[off + i] = gm->stride[i], d[off + i] = gm->dil[i], pl[off + i] = gm->pad_l[i], end[off + i] = p->end[i];
+    }
+    int64_t isz = in[0] * in[1] * in[2], osz = out[0] * out[1] * out[2], planes = dx[0] * dx[1];
+    bool inc = p->include_pad;
+#pragma omp parallel for
+    for (int64_t pc = 0; pc < planes; pc++) {
+        const float *xi = x + pc * isz;
+        float *yo = y + pc * osz;
+        for (int64_t o0 = 0; o0 < out[0]; o0++) {
+            int64_t a0, c0 = taps_in(o0, s[0], pl[0], d[0], k[0], 0, in[0], &a0), u0;
+            int64_t w0 = inc ? taps_in(o0, s[0], pl[0], d[0], k[0], -pl[0], end[0], &u0) : c0;
+            for (int64_t o1 = 0; o1 < out[1]; o1++) {
+                int64_t a1, c1 = taps_in(o1, s[1], pl[1], d[1], k[1], 0, in[1], &a1), u1;
+                int64_t w1 = inc ? taps_in(o1, s[1], pl[1], d[1], k[1], -pl[1], end[1], &u1) : c1;
+                for (int64_t o2 = 0; o2 < out[2]; o2++) {
+                    int64_t a2, c2 = taps_in(o2, s[2], pl[2], d[2], k[2], 0, in[2], &a2), u2;
+                    int64_t w2 = inc ? taps_in(o2, s[2], pl[2], d[2], k[2], -pl[2], end[2], &u2) : c2;
+                    double sum = 0;
+                    for (int64_t t0 = 0; t0 < c0; t0++) {
+                        int64_t i0 = o0 * s[0] - pl[0] + (a0 + t0) * d[0];
+                        for (int64_t t1 = 0; t1 < c1; t1++) {
+                            int64_t i1 = o1 * s[1] - pl[1] + (a1 + t1) * d[1];
+                            const float *row = xi + (i0 * in[1] + i1) * in[2];
+                            for (int64_t t2 = 0; t2 < c2; t2++) sum += row[o2 * s[2] - pl[2] + (a2 + t2) * d[2]];
+                        }
+                    }
+                    int64_t cnt = w0 * w1 * w2;
+                    /* a window with no counted tap: ONNX's mean of nothing is NaN */
+                    yo[(o0 * out[1] + o1) * out[2] + o2] = cnt ? (float)(sum / (double)cnt) : NAN;
+                }
+            }
+        }
+    }
+    if (nd->fused_act != BL_OP_NONE) bl_cpu_apply_act(nd->fused_act, nd->act_alpha, nd->act_beta, y, planes * osz);
+    return BL_OK;
+}
+
+bl_status bl_cpu_prepare_avgpool(bl_cpu_exec *ex, bl_cpu_step *st) {
+    const bl_node *nd = st->node;
+    avgpool_priv *p = calloc(1, sizeof *p);
+    BL_CHECK_ALLOC(p);
+    st->priv = p;
+    BL_TRY(get_geom(ex->g, nd, &p->gm));
+    avgpool_padded_end(ex->g, nd, &p->gm, p->end);
+    p->include_pad = bl_node_attr_int(nd, "count_include_pad", 0) != 0;
+    st->run = run_avgpool;
     return BL_OK;
 }

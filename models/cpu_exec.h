@@ -122,6 +122,11 @@ bool bl_cpu_binary_is_dnnl(const bl_graph *g, const bl_node *nd);
 bl_status bl_cpu_prepare_dnnl(bl_cpu_exec *ex, bl_cpu_step *st);    /* cpu_conv.c: Conv, pools,
                                                                       * GlobalAveragePool, binary */
 bl_status bl_cpu_prepare_convt(bl_cpu_exec *ex, bl_cpu_step *st);   /* cpu_conv.c: ConvTranspose */
+bl_status bl_cpu_prepare_avgpool(bl_cpu_exec *ex, bl_cpu_step *st); /* cpu_conv.c: plain-C AveragePool */
+/* True for an AveragePool that must run as plain C (bl_cpu_prepare_avgpool) on plain buffers
+ * because oneDNN would divide some window by another count than ONNX (count_include_pad=1
+ * with a ceil_mode window past the padded end). */
+bool bl_cpu_avgpool_is_plain(const bl_graph *g, const bl_node *nd);
 bl_status bl_cpu_prepare_eltwise(bl_cpu_exec *ex, bl_cpu_step *st); /* cpu_eltwise.c: unary, binary */
 bl_status bl_cpu_prepare_reduce(bl_cpu_exec *ex, bl_cpu_step *st);  /* cpu_reduce.c: reduce, softmax, norms, gemm */
 bl_status bl_cpu_prepare_shape(bl_cpu_exec *ex, bl_cpu_step *st);   /* cpu_shape_ops.c */

@@ -13,7 +13,8 @@
  * Then the layout plan: a buffer (an alias group) may hold oneDNN's preferred (blocked,
  * channel-padded) layout when every node writing it is a oneDNN step (Conv, pools, oneDNN
  * binary) and every node reading it is a oneDNN step that accepts any layout (Conv, pools,
- * GlobalAveragePool, oneDNN binary), and none of its tensors is a graph output or a view.
+ * GlobalAveragePool, oneDNN binary) — not an AveragePool that bl_cpu_avgpool_is_plain sends
+ * to plain C — and none of its tensors is a graph output or a view.
  * Everything else stays plain row-major, so the plain-C kernels never see a blocked tensor.
  *
  * Owns nothing (fills arrays of bl_cpu_exec). Threading: pure function of the graph.
@@ -155,7 +156,8 @@ static bool reads_any_layout(const bl_cpu_exec *ex, int j, int q) {
     const bl_node *nd = &ex->g->nodes[j];
     if (ex->fuse[j].skip) return true; /* folded: the fused step reads it (through the alias) */
     switch (nd->op) {
-    case BL_OP_CONV: case BL_OP_MAX_POOL: case BL_OP_AVERAGE_POOL: case BL_OP_GLOBAL_AVERAGE_POOL: return q == 0;
+    case BL_OP_CONV: case BL_OP_MAX_POOL: case BL_OP_GLOBAL_AVERAGE_POOL: return q == 0;
+    case BL_OP_AVERAGE_POOL: return q == 0 && !bl_cpu_avgpool_is_plain(ex->g, nd);
     case BL_OP_ADD: case BL_OP_SUB: case BL_OP_MUL: return bl_cpu_binary_is_dnnl(ex->g, nd);
     default: return false;
     }
@@ -165,7 +167,8 @@ static bool writes_any_layout(const bl_cpu_exec *ex, int p) {
     const bl_node *nd = &ex->g->nodes[p];
     if (ex->fuse[p].skip) return true;
     switch (nd->op) {
-    case BL_OP_CONV: case BL_OP_MAX_POOL: case BL_OP_AVERAGE_POOL: return true;
+    case BL_OP_CONV: case BL_OP_MAX_POOL: return true;
+    case BL_OP_AVERAGE_POOL: return !bl_cpu_avgpool_is_plain(ex->g, nd);
     case BL_OP_GLOBAL_AVERAGE_POOL: return ex->g->tensors[nd->inputs[0]].rank <= 5;
     case BL_OP_ADD: case BL_OP_SUB: case BL_OP_MUL: return bl_cpu_binary_is_dnnl(ex->g, nd);
     default: return false;

@@ -227,7 +227,10 @@ static bl_status cpu_create(const bl_graph *g, const bl_exec_opts *opts, void **
         ex->n_steps = i + 1;
         if (ex->fuse[i].skip) continue; /* runs inside the step it was fused into */
         switch (st->node->op) {
-        case BL_OP_CONV: case BL_OP_MAX_POOL: case BL_OP_AVERAGE_POOL: s = bl_cpu_prepare_dnnl(ex, st); break;
+        case BL_OP_CONV: case BL_OP_MAX_POOL: s = bl_cpu_prepare_dnnl(ex, st); break;
+        case BL_OP_AVERAGE_POOL:
+            s = bl_cpu_avgpool_is_plain(g, st->node) ? bl_cpu_prepare_avgpool(ex, st) : bl_cpu_prepare_dnnl(ex, st);
+            break;
         case BL_OP_GLOBAL_AVERAGE_POOL:
             s = g->tensors[st->node->inputs[0]].rank <= 5 && !opts->no_fusion ? bl_cpu_prepare_dnnl(ex, st)
                                                                                : bl_cpu_prepare_reduce(ex, st);

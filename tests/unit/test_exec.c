@@ -9,7 +9,8 @@
  * and run rejects a batch above max_batch; models that read the batch size as a value
  * (x * x.shape[0], x + x.shape[0]/8) give the right result for every batch; Resize with
  * keep_aspect_ratio_policy maps coordinates with the one shared scale; ConstantOfShape of
- * a shape holding N fills N rows.
+ * a shape holding N fills N rows; AveragePool with ceil_mode=1 divides its last window (past
+ * the padded end) as ONNX does, alone and between Convs (hand-computed 1-D cases).
  */
 #include <math.h>
 #include <stdlib.h>
@@ -322,6 +323,95 @@ static void test_reuse_plan(void) {
     bl_graph_free(g);
 }
 
+static bl_attr attr_ints(const char *name, int n, const int64_t *v) {
+    bl_attr a = {0};
+    a.name = strdup(name), a.type = BL_ATTR_INTS, a.n = n, a.ints = malloc((size_t)n * sizeof(int64_t));
+    memcpy(a.ints, v, (size_t)n * sizeof(int64_t));
+    return a;
+}
+
+/* 1-D AveragePool, ceil_mode=1, on x [N, C, L] where channel c of item b holds
+ * (b + 1)(c + 1)·[1, 2, ..., L]; with `convs` the pool sits between two identity 1×1 Convs
+ * so that oneDNN would hand it a blocked layout. Checks y against want (values for b = c = 0,
+ * scaled the same way) at batch 2. */
+static void check_avgpool_1d(const char *what, int64_t C, int64_t L, int64_t k, int64_t stride, int64_t dil,
+                             int64_t pad_l, int64_t pad_r, int64_t cip, bool convs, int64_t out_len, const float *want) {
+    bl_graph *g;
+    BL_CHECK(bl_graph_create(&g) == BL_OK, "create");
+    g->opset = 19;
+    int64_t dims[3] = {BL_DIM_N, C, L}, wd[3] = {C, C, 1};
+    int tx, ty, tp, ta, tb, tw;
+    bl_graph_add_tensor(g, "x", BL_DT_FLOAT, 3, dims, NULL, 0, &tx);
+    g->tensors[tx].flags |= BL_TENSOR_INPUT;
+    g->inputs = malloc(sizeof(int));
+    g->inputs[0] = tx, g->n_inputs = 1;
+    bl_graph_add_tensor(g, "y", BL_DT_FLOAT, -1, NULL, NULL, 0, &ty);
+    bl_graph_add_tensor(g, "p", BL_DT_FLOAT, -1, NULL, NULL, 0, &tp);
+    bl_attr *a = calloc(6, sizeof *a);
+    int64_t pads[2] = {pad_l, pad_r};
+    a[0] = attr_ints("kernel_shape", 1, &k), a[1] = attr_ints("strides", 1, &stride);
+    a[2] = attr_ints("dilations", 1, &dil), a[3] = attr_ints("pads", 2, pads);
+    a[4].name = strdup("ceil_mode"), a[4].type = BL_ATTR_INT, a[4].i = 1;
+    a[5].name = strdup("count_include_pad"), a[5].type = BL_ATTR_INT, a[5].i = cip;
+    if (convs) {
+        float *w = calloc((size_t)(C * C), sizeof *w);
+        for (int64_t c = 0; c < C; c++) w[c * C + c] = 1.f;
+        bl_graph_add_tensor(g, "w", BL_DT_FLOAT, 3, wd, w, (size_t)(C * C) * sizeof *w, &tw);
+        bl_graph_add_tensor(g, "a", BL_DT_FLOAT, -1, NULL, NULL, 0, &ta);
+        bl_graph_add_tensor(g, "b", BL_DT_FLOAT, -1, NULL, NULL, 0, &tb);
+        int c1[2] = {tx, tw}, c2[2] = {tp, tw};
+        bl_graph_add_node(g, "conv1", BL_OP_CONV, c1, 2, &ta, 1, NULL, 0, NULL);
+        bl_graph_add_node(g, "pool", BL_OP_AVERAGE_POOL, &ta, 1, &tp, 1, a, 6, NULL);
+        bl_graph_add_node(g, "conv2", BL_OP_CONV, c2, 2, &ty, 1, NULL, 0, NULL);
+    } else {
+        bl_graph_add_node(g, "pool", BL_OP_AVERAGE_POOL, &tx, 1, &ty, 1, a, 6, NULL);
+    }
+    g->outputs = malloc(sizeof(int));
+    g->outputs[0] = ty, g->n_outputs = 1;
+    g->tensors[ty].flags |= BL_TENSOR_OUTPUT;
+    bl_prepare_opts po = bl_prepare_opts_default();
+    bl_status s = bl_graph_link(g);
+    if (s == BL_OK) s = bl_graph_prepare(g, &po);
+    BL_CHECK(s == BL_OK, "%s: prepare: %s", what, bl_error_message());
+    const bl_tensor *yt = &g->tensors[ty];
+    if (s == BL_OK) BL_CHECK(yt->rank == 3 && yt->dims[2] == out_len, "%s: output shape %s", what,
+                             bl_tensor_shape_str(yt, (char[64]){0}, 64));
+    if (s == BL_OK && yt->rank == 3 && yt->dims[2] == out_len) {
+        size_t nx = (size_t)(2 * C * L), ny = (size_t)(2 * C * out_len);
+        float *x = malloc(nx * 4), *y = calloc(ny, 4), *w2 = malloc(ny * 4);
+        for (int64_t b = 0; b < 2; b++)
+            for (int64_t c = 0; c < C; c++) {
+                float f = (float)((b + 1) * (c + 1));
+                for (int64_t i = 0; i < L; i++) x[(b * C + c) * L + i] = f * (float)(i + 1);
+                for (int64_t i = 0; i < out_len; i++) w2[(b * C + c) * out_len + i] = f * want[i];
+            }
+        BL_CHECK(run_model(g, x, 2, 2, 1, false, y) == 0, "%s: run", what);
+        BL_CHECK(bl_test_allclose(what, y, w2, ny, 1e-6, 1e-6) == 0, "%s: values", what);
+        free(x), free(y), free(w2);
+    }
+    bl_graph_free(g);
+}
+
+/* AveragePool with ceil_mode=1 whose last window runs past the padded input: ONNX divides
+ * by the taps inside the padded input (count_include_pad=1) or inside the input (0), never
+ * by the whole kernel as oneDNN's include-padding pooling does. Hand-computed:
+ *  x = [1..6], k 3, stride 2, pads 1/1: windows over padded positions {0,1,2} {2,3,4}
+ *  {4,5,6} {6,7,8}; position 8 lies past the padded end (7), so the last window is
+ *  (6 + pad)/2 = 3 with count_include_pad=1 (oneDNN: 6/3 = 2) and 6/1 with 0; the first
+ *  is (pad + 1 + 2)/3 = 1 resp. 3/2.
+ *  x = [1..7], k 2, dilation 2, stride 3, pads 0/1: taps {0,2} {3,5} {6,8}; 8 is past the
+ *  padded end (8), so the last is 7/1 for both (oneDNN with padding: 7/2). */
+static void test_avgpool_ceil_divisor(void) {
+    static const float inc[4] = {1.f, 3.f, 5.f, 3.f}, exc[4] = {1.5f, 3.f, 5.f, 6.f}, dil[3] = {2.f, 5.f, 7.f};
+    check_avgpool_1d("avgpool ceil count_include_pad=1", 1, 6, 3, 2, 1, 1, 1, 1, false, 4, inc);
+    check_avgpool_1d("avgpool ceil count_include_pad=0", 1, 6, 3, 2, 1, 1, 1, 0, false, 4, exc);
+    check_avgpool_1d("avgpool ceil dilated count_include_pad=1", 3, 7, 2, 3, 2, 0, 1, 1, false, 3, dil);
+    check_avgpool_1d("avgpool ceil dilated count_include_pad=0", 3, 7, 2, 3, 2, 0, 1, 0, false, 3, dil);
+    /* between Convs: the pool's input and output would otherwise be oneDNN-blocked */
+    check_avgpool_1d("conv-avgpool-conv count_include_pad=1", 16, 6, 3, 2, 1, 1, 1, 1, true, 4, inc);
+    check_avgpool_1d("conv-avgpool-conv count_include_pad=0", 16, 6, 3, 2, 1, 1, 1, 0, true, 4, exc);
+}
+
 /* An op the executor cannot run fails at creation with the op and node names. */
 static void test_unsupported(void) {
     bl_graph *g;
@@ -378,5 +468,6 @@ int main(void) {
     test_constant_of_shape();
     test_reuse_plan();
     test_unsupported();
+    test_avgpool_ceil_divisor();
     return bl_test_finish("test_exec");
 }
