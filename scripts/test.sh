@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # test.sh — the whole test suite, as CI runs it (.ci/run calls this script verbatim):
-#   1. install missing Debian packages (scripts/install-deps.sh),
+#   1. install what is missing (scripts/install-deps.sh --tests),
 #   2. release build (CUDA language on when nvcc is present; warnings are errors) + ctest,
 #   3. debug build with AddressSanitizer and UBSan + the same ctest.
 # GPU tests (label gpu) skip with exit 77 where no device answers.
@@ -8,7 +8,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
-bash scripts/install-deps.sh
+bash scripts/install-deps.sh --tests
 start=$(date +%s)
 # Big whole-model references (resnet18/50, mobilenet, efficientnet, CNN14): regenerated, not
 # committed; idempotent.
