@@ -52,6 +52,32 @@ const char *bl_test_source_path(const char *rel) {
     return path;
 }
 
+char *bl_test_read_file(const char *path, size_t *len_out) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    char *doc = NULL;
+    size_t cap = 0, len = 0;
+    for (;;) {
+        if (len + 4096 + 1 > cap) {
+            cap = cap ? 2 * cap : 65536;
+            char *d = realloc(doc, cap);
+            if (!d) {
+                free(doc);
+                fclose(f);
+                return NULL;
+            }
+            doc = d;
+        }
+        size_t n = fread(doc + len, 1, 4096, f);
+        len += n;
+        if (n == 0) break;
+    }
+    fclose(f);
+    doc[len] = '\0';
+    if (len_out) *len_out = len;
+    return doc;
+}
+
 int bl_test_run(const char *cmd) {
     int st = system(cmd);
     if (st == -1) return -1;

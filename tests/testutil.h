@@ -42,6 +42,9 @@ void bl_test_maxdiff(const float *a, const float *b, size_t n, double *max_abs_d
 const char *bl_test_tmpdir(const char *tag);
 /* $BL_SOURCE_DIR (set by ctest) joined with rel, into a static buffer. */
 const char *bl_test_source_path(const char *rel);
+/* Whole file as a NUL-terminated malloc'ed string (NULL when it cannot be read); *len (may be
+ * NULL) receives its size. The caller frees it. */
+char *bl_test_read_file(const char *path, size_t *len);
 /* Run a shell command, return its exit status (-1 on failure to run). */
 int bl_test_run(const char *cmd);
 int bl_test_finish(const char *name);

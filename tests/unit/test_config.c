@@ -583,22 +583,9 @@ static void test_round_trips(void) {
 /* docs/config.md embeds the exact output of bl_config_write_keys_markdown. */
 static void test_docs_table(void) {
     const char *path = bl_test_source_path("docs/config.md");
-    FILE *f = fopen(path, "rb");
-    BL_CHECK(f != NULL, "cannot open %s", path);
-    if (!f) return;
-    char *doc = NULL;
-    size_t cap = 0, len = 0;
-    for (;;) {
-        if (len + 4096 + 1 > cap) {
-            cap = cap ? 2 * cap : 65536;
-            doc = realloc(doc, cap);
-        }
-        size_t n = fread(doc + len, 1, 4096, f);
-        len += n;
-        if (n == 0) break;
-    }
-    fclose(f);
-    doc[len] = '\0';
+    char *doc = bl_test_read_file(path, NULL);
+    BL_CHECK(doc != NULL, "cannot read %s", path);
+    if (!doc) return;
     char *table = NULL;
     size_t tlen = 0;
     FILE *m = open_memstream(&table, &tlen);
