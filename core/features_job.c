@@ -18,11 +18,14 @@
  * the laid-out rows plus the spill.
  *
  * Threading: with threads > 1, one thread decodes blocks ahead (at most BL_FEAT_SLOTS - 1
- * blocks ahead of the front end, bounded memory) while the caller's thread runs the front
- * end, whose streams spread each piece's frames over `threads` workers, and writes the
- * output. The decode thread touches only the audio stream and the slot it holds; its errors
- * travel back in the slot. Output bytes never depend on this (each frame is a function of
- * its samples only, and the writer's offsets of the frame index).
+ * blocks ahead of the front end, bounded memory), the caller's thread runs the front end,
+ * whose streams spread each piece's frames over `threads` workers, and one thread
+ * transposes and writes the finished pieces (at most BL_FEAT_PIECES in flight). The decode
+ * thread touches only the audio stream and the slot it holds, the writer thread only the
+ * bl_feat_writer (until it is joined) and the piece it holds; their errors travel back in
+ * the slot and in the sink. Output bytes never depend on this (each frame is a function of
+ * its samples only, and the writer's offsets of the frame index; pieces reach the writer in
+ * order through one FIFO).
  */
 #include "features_job.h"
 
@@ -49,6 +52,9 @@
 #define BL_FEAT_OUT 1024
 /* Decoded blocks in circulation when decoding has its own thread (triple buffering). */
 #define BL_FEAT_SLOTS 3
+/* Front-end outputs (BL_FEAT_OUT frames each) in circulation when writing has its own
+ * thread: the front end fills one while the writer transposes and writes the others. */
+#define BL_FEAT_PIECES 4
 /* Bytes written to the laid-out output between two starts of its writeback. */
 #define BL_FEAT_KICK_BYTES ((uint64_t)4 << 20)
 /* Buffer of the final assembly (spill path only). */
@@ -508,16 +514,96 @@ static void *decode_main(void *arg) {
     return NULL;
 }
 
-/* Push n samples of one channel through its stream, in pieces whose frames fit `out`
- * (BL_FEAT_OUT frames, small enough to be transposed while still in cache). */
-static bl_status feed(bl_feat_writer *w, feat_chan *ch, int c, float *out, const float *x,
-                      size_t n) {
+/* Front-end outputs on their way to bl_feat_writer_put. Serial (threads == 1): one buffer,
+ * written by the caller right away. Threaded: BL_FEAT_PIECES buffers circulate through two
+ * bounded queues to a writer thread, so that the transposition and the write calls overlap
+ * the front end instead of idling its workers. The writer thread's first error stops it:
+ * it closes both queues (the caller's next wait fails) and leaves the error in `status` and
+ * `msg`, read only after the join. */
+typedef struct {
+    float *buf; /* BL_FEAT_OUT frames x n_mels */
+    int channel;
+    size_t n;
+} feat_piece;
+
+typedef struct {
+    bl_feat_writer *w;
+    feat_piece pieces[BL_FEAT_PIECES];
+    int n_pieces;
+    feat_piece *cur; /* the piece the front end fills next */
+    bl_queue *free_q, *full_q;
+    pthread_t thread;
+    bool running;
+    bl_status status; /* the writer thread's error */
+    char msg[512];
+} feat_sink;
+
+static void *write_main(void *arg) {
+    feat_sink *k = arg;
+    void *item;
+    while (bl_queue_pop(k->full_q, &item)) {
+        feat_piece *pc = item;
+        bl_status s = bl_feat_writer_put(k->w, pc->channel, pc->buf, pc->n);
+        if (s != BL_OK) {
+            k->status = s;
+            snprintf(k->msg, sizeof k->msg, "%s", bl_error_message());
+            bl_queue_close(k->free_q);
+            bl_queue_close(k->full_q);
+            break;
+        }
+        if (!bl_queue_push(k->free_q, pc)) break;
+    }
+    return NULL;
+}
+
+/* The buffer for the next piece of frames (waits for the writer when all are in flight). */
+static bl_status sink_acquire(feat_sink *k, float **buf) {
+    if (!k->running) {
+        k->cur = &k->pieces[0];
+    } else {
+        void *item = NULL;
+        if (!bl_queue_pop(k->free_q, &item))
+            return BL_ERROR(BL_ERR_INTERNAL, "features: the writer thread stopped early");
+        k->cur = item;
+    }
+    *buf = k->cur->buf;
+    return BL_OK;
+}
+
+/* Hand the acquired buffer's first n frames of channel c to the writer. */
+static bl_status sink_submit(feat_sink *k, int c, size_t n) {
+    feat_piece *pc = k->cur;
+    k->cur = NULL;
+    if (!k->running) return bl_feat_writer_put(k->w, c, pc->buf, n);
+    pc->channel = c;
+    pc->n = n;
+    if (!bl_queue_push(k->full_q, pc))
+        return BL_ERROR(BL_ERR_INTERNAL, "features: the writer thread stopped early");
+    return BL_OK;
+}
+
+/* Wait for the writer thread to write everything submitted; its error, if it had one (else
+ * `s`). Idempotent; safe when it never started. */
+static bl_status sink_drain(feat_sink *k, bl_status s) {
+    if (!k->running) return s;
+    bl_queue_close(k->full_q);
+    pthread_join(k->thread, NULL);
+    k->running = false;
+    if (k->status != BL_OK) return bl_error_set(k->status, __FILE__, __LINE__, "%s", k->msg);
+    return s;
+}
+
+/* Push n samples of one channel through its stream, in pieces whose frames fit a sink
+ * buffer (BL_FEAT_OUT frames, small enough to be transposed while still in cache). */
+static bl_status feed(feat_sink *k, feat_chan *ch, int c, const float *x, size_t n) {
     size_t off = 0;
     while (off < n) {
         size_t piece = n - off, got = 0;
         while (piece > 1 && bl_fe_stream_max_frames(ch->st, piece) > BL_FEAT_OUT) piece /= 2;
+        float *out = NULL;
+        BL_TRY(sink_acquire(k, &out));
         BL_TRY(bl_fe_stream_push(ch->st, x + off, piece, out, BL_FEAT_OUT, &got));
-        BL_TRY(bl_feat_writer_put(w, c, out, got));
+        BL_TRY(sink_submit(k, c, got));
         ch->total += got;
         off += piece;
     }
@@ -525,12 +611,14 @@ static bl_status feed(bl_feat_writer *w, feat_chan *ch, int c, float *out, const
 }
 
 /* End of input for one channel: the frames of the right padding (in rounds when they do
- * not fit `out` at once). */
-static bl_status finish_channel(bl_feat_writer *w, feat_chan *ch, int c, float *out) {
+ * not fit a buffer at once). */
+static bl_status finish_channel(feat_sink *k, feat_chan *ch, int c) {
     for (;;) {
         size_t got = 0;
+        float *out = NULL;
+        BL_TRY(sink_acquire(k, &out));
         BL_TRY(bl_fe_stream_finish(ch->st, out, BL_FEAT_OUT, &got));
-        BL_TRY(bl_feat_writer_put(w, c, out, got));
+        BL_TRY(sink_submit(k, c, got));
         ch->total += got;
         if (got < BL_FEAT_OUT || bl_fe_stream_max_frames(ch->st, 0) == 0) return BL_OK;
     }
@@ -545,7 +633,8 @@ bl_status bl_features_compute(const char *audio_path, const char *out_path,
     bl_frontend *fe = NULL;
     bl_feat_writer *w = NULL;
     feat_chan *chs = NULL;
-    float *out = NULL; /* the front end's output, BL_FEAT_OUT frames, shared by channels */
+    feat_sink k; /* the front end's output on its way to the writer */
+    memset(&k, 0, sizeof k);
     feat_decoder d;
     memset(&d, 0, sizeof d);
     int n_ch = 0, nm = fp->mel.n_mels;
@@ -568,8 +657,11 @@ bl_status bl_features_compute(const char *audio_path, const char *out_path,
         chs = calloc((size_t)n_ch, sizeof *chs);
         if (!chs) s = BL_ERROR(BL_ERR_NOMEM, "out of memory for %d channels", n_ch);
     }
-    if (s == BL_OK && !(out = malloc(sizeof(float) * BL_FEAT_OUT * (size_t)nm)))
-        s = BL_ERROR(BL_ERR_NOMEM, "out of memory for %d mels", nm);
+    k.w = w;
+    k.n_pieces = threaded ? BL_FEAT_PIECES : 1;
+    for (int i = 0; s == BL_OK && i < k.n_pieces; i++)
+        if (!(k.pieces[i].buf = malloc(sizeof(float) * BL_FEAT_OUT * (size_t)nm)))
+            s = BL_ERROR(BL_ERR_NOMEM, "out of memory for %d mels", nm);
     for (int c = 0; s == BL_OK && c < n_ch; c++)
         s = bl_fe_stream_create(fe, opts->threads, &chs[c].st);
     d.n_slots = threaded ? BL_FEAT_SLOTS : 1;
@@ -595,6 +687,15 @@ bl_status bl_features_compute(const char *audio_path, const char *out_path,
                                      strerror(e));
             else d.running = true;
         }
+        if (s == BL_OK) s = bl_queue_create(BL_FEAT_PIECES, &k.free_q);
+        if (s == BL_OK) s = bl_queue_create(BL_FEAT_PIECES, &k.full_q);
+        for (int i = 0; s == BL_OK && i < k.n_pieces; i++) bl_queue_push(k.free_q, &k.pieces[i]);
+        if (s == BL_OK) {
+            int e = pthread_create(&k.thread, NULL, write_main, &k);
+            if (e != 0) s = BL_ERROR(BL_ERR_THREAD, "features: cannot start the writer thread: %s",
+                                     strerror(e));
+            else k.running = true;
+        }
     }
     while (s == BL_OK) {
         feat_slot *sl = &d.slots[0];
@@ -615,14 +716,15 @@ bl_status bl_features_compute(const char *audio_path, const char *out_path,
         if (sl->n == 0) break;
         samples += sl->n;
         for (int c = 0; s == BL_OK && c < n_ch; c++)
-            s = feed(w, &chs[c], c, out, sl->planar + (size_t)c * d.block, sl->n);
+            s = feed(&k, &chs[c], c, sl->planar + (size_t)c * d.block, sl->n);
         if (threaded && s == BL_OK) bl_queue_push(d.free_q, sl);
     }
     if (d.running) { /* on every path: a closed queue ends the decode thread's wait */
         bl_queue_close(d.free_q);
         pthread_join(d.thread, NULL);
     }
-    for (int c = 0; s == BL_OK && c < n_ch; c++) s = finish_channel(w, &chs[c], c, out);
+    for (int c = 0; s == BL_OK && c < n_ch; c++) s = finish_channel(&k, &chs[c], c);
+    s = sink_drain(&k, s); /* on every path: the writer is done with w and the pieces */
     uint64_t frames = 0;
     if (s == BL_OK) {
         size_t want = bl_frontend_frame_count(fe, (size_t)samples);
@@ -641,7 +743,9 @@ bl_status bl_features_compute(const char *audio_path, const char *out_path,
     }
     for (int c = 0; chs && c < n_ch; c++) bl_fe_stream_destroy(chs[c].st);
     free(chs);
-    free(out);
+    for (int i = 0; i < k.n_pieces; i++) free(k.pieces[i].buf);
+    bl_queue_destroy(k.free_q);
+    bl_queue_destroy(k.full_q);
     for (int i = 0; i < d.n_slots; i++) free(d.slots[i].planar);
     bl_queue_destroy(d.free_q);
     bl_queue_destroy(d.full_q);
