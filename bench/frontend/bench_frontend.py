@@ -6,14 +6,18 @@ n_fft 1024, hop 300, 64 mels (slaney scale + norm, 0–8 kHz), ln(S + 1e-6), cen
 reflect padding. Each tool is run with 1 and 2 threads; median of --repeat runs.
 
 What is timed:
-  baleen      — the whole CLI: process start, WAV decode, front end, .npy write
-                (`baleen features AUDIO --config CFG -o OUT --threads N`).
+  baleen      — (a) the whole CLI: process start, WAV decode, front end, .npy write
+                (`baleen features AUDIO --config CFG -o OUT --threads N`); and (b) compute
+                only, like the peers: `bench_fe_compute` (bench/frontend/fe_compute.c, built
+                next to the baleen binary) decodes the file into memory untimed, then times
+                the front end (bl_fe_stream: push all samples, finish) into a [frames][mels]
+                array. The ratios are given for both; (b) is the like-for-like one.
   torchaudio  — compute only, on a float32 tensor already in memory
                 (torchaudio.transforms.MelSpectrogram + log), torch.set_num_threads(N).
   librosa     — compute only, on a float32 array already in memory
                 (librosa.feature.melspectrogram + log); numpy FFT is single-threaded, so the
                 thread count only caps BLAS (OPENBLAS/OMP_NUM_THREADS) for the mel product.
-So the peers are timed on less work than baleen: the ratios are conservative.
+Row (a) times baleen on more work than the peers: its ratios are conservative.
 
 Usage: .venv/bin/python bench/frontend/bench_frontend.py --baleen build/release/baleen
        [--seconds 1200] [--repeat 5] [--out bench/frontend/results.md]
@@ -68,6 +72,9 @@ def main():
     threads = [int(t) for t in args.threads.split(",")]
     rows = []
     out_npy = os.path.join(tmp, "f.npy")
+    compute_bin = os.path.join(os.path.dirname(os.path.abspath(args.baleen)), "bench_fe_compute")
+    if not os.path.exists(compute_bin):
+        print(f"note: {compute_bin} not found: no compute-only baleen column", file=sys.stderr)
     ref = None
     for nt in threads:
         def run_baleen():
@@ -76,6 +83,13 @@ def main():
         run_baleen()  # warm the page cache
         t_b = timeit(run_baleen, args.repeat)
         ours = np.load(out_npy)[0]
+        t_c = float("nan")
+        if os.path.exists(compute_bin):
+            r = subprocess.run([compute_bin, wav, "--config", cfg, "--threads", str(nt),
+                                "--repeat", str(args.repeat)], check=True, capture_output=True,
+                               text=True)
+            kv = dict(tok.split("=", 1) for tok in r.stdout.split() if "=" in tok)
+            t_c = float(kv["median_s"])
 
         torch.set_num_threads(nt)
         mel = torchaudio.transforms.MelSpectrogram(
@@ -100,7 +114,7 @@ def main():
         t_l = timeit(run_librosa, args.repeat)
 
         err = float(np.max(np.abs(ours - ref)) / np.max(np.abs(ref)))
-        rows.append((nt, t_b, t_t, t_l, err))
+        rows.append((nt, t_b, t_c, t_t, t_l, err))
 
     audio_s = len(audio) / 16000.0
     lines = [
@@ -109,13 +123,15 @@ def main():
         f"{os.cpu_count()} cores; torch {torch.__version__}, torchaudio {torchaudio.__version__}, "
         f"librosa {librosa.__version__}.",
         "",
-        "| threads | baleen (s, whole CLI) | torchaudio (s, compute) | librosa (s, compute) | "
-        "baleen × realtime | vs torchaudio | vs librosa | max abs diff / max |ref| |",
+        "| threads | baleen whole CLI (s) | baleen compute (s) | torchaudio compute (s) | "
+        "librosa compute (s) | vs torchaudio (CLI / compute) | vs librosa (CLI / compute) | "
+        "max abs diff / max |ref| |",
         "| --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
-    for nt, t_b, t_t, t_l, err in rows:
-        lines.append(f"| {nt} | {t_b:.3f} | {t_t:.3f} | {t_l:.3f} | {audio_s/t_b:.0f}× | "
-                     f"{t_t/t_b:.2f}× | {t_l/t_b:.2f}× | {err:.1e} |")
+    for nt, t_b, t_c, t_t, t_l, err in rows:
+        lines.append(f"| {nt} | {t_b:.3f} | {t_c:.3f} | {t_t:.3f} | {t_l:.3f} | "
+                     f"{t_t/t_b:.1f}× / {t_t/t_c:.1f}× | {t_l/t_b:.1f}× / {t_l/t_c:.1f}× | "
+                     f"{err:.1e} |")
     text = "\n".join(lines)
     print(text)
     if args.out:
