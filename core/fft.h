@@ -32,24 +32,27 @@ extern "C" {
 #endif
 
 /* Frames per batch. Fixed (not chosen per CPU) so that layouts, and results, are the same
- * on every machine. */
-#define BL_RFFT_LANES 8
+ * on every machine; 16 = one AVX-512 register of floats (narrower paths run a batch in
+ * several passes). */
+#define BL_RFFT_LANES 16
 /* Supported lengths: powers of two in [BL_RFFT_MIN_N, BL_RFFT_MAX_N]. */
 #define BL_RFFT_MIN_N 2
 #define BL_RFFT_MAX_N (1 << 20)
 
 /* Which code runs the butterflies. GENERIC: 4-lane GNU C vectors in the compiler's baseline
- * ISA (SSE2 on x86-64, NEON on arm64); AVX2: 8-lane vectors built for AVX2; SCALAR: plain C,
- * one lane at a time (any compiler). AUTO: AVX2 where the CPU has it, else generic (scalar
- * without GNU C); the environment variable BL_FFT_ISA=generic|scalar overrides AUTO
- * (benchmarks, debugging). All paths give bit-identical results. (An AVX-512 version, one
- * 16-float register per complex point, was tried and was slower than AVX2 on the Xeon this
- * was tuned on: more shuffles, same memory traffic.) */
+ * ISA (SSE2 on x86-64, NEON on arm64), four runs per batch; AVX2: 8-lane vectors built for
+ * AVX2, two runs per batch; AVX512: 16-lane vectors built for AVX-512F, one run per batch
+ * (one 64-byte register per row: the butterflies and the power/mel that follow take half the
+ * instructions of AVX2); SCALAR: plain C, one lane at a time (any compiler). AUTO: the widest
+ * the CPU has (AVX512, else AVX2, else generic; scalar without GNU C); the environment
+ * variable BL_FFT_ISA=avx512|avx2|generic|scalar overrides AUTO (benchmarks, debugging; a
+ * path the CPU lacks is ignored). All paths give bit-identical results. */
 typedef enum {
     BL_RFFT_ISA_AUTO = 0,
     BL_RFFT_ISA_GENERIC = 1,
     BL_RFFT_ISA_AVX2 = 2,
-    BL_RFFT_ISA_SCALAR = 3
+    BL_RFFT_ISA_SCALAR = 3,
+    BL_RFFT_ISA_AVX512 = 4
 } bl_rfft_isa;
 
 typedef struct bl_rfft_plan bl_rfft_plan;
@@ -70,22 +73,34 @@ void bl_rfft_plan_destroy(bl_rfft_plan *plan);
 int bl_rfft_plan_n(const bl_rfft_plan *plan);
 /* The path the plan runs (never AUTO). */
 bl_rfft_isa bl_rfft_plan_isa(const bl_rfft_plan *plan);
-/* "auto", "generic", "avx2" or "scalar". */
+/* "auto", "generic", "avx2", "avx512" or "scalar". */
 const char *bl_rfft_isa_name(bl_rfft_isa isa);
 
 /* The core transform, in the lane-interleaved layout: x[i*L + b] is sample i of frame b
  * (L = BL_RFFT_LANES, i < n); on return re[k*L + b] and im[k*L + b] hold bin k of frame b
  * (k <= n/2; im of bins 0 and n/2 is exactly 0). x is overwritten (the FFT runs in place
- * there). No alignment is required (32-byte alignment is faster); re and im must not
+ * there). No alignment is required (64-byte alignment is faster); re and im must not
  * overlap x or each other. */
 void bl_rfft_lanes(const bl_rfft_plan *plan, float *x, float *re, float *im);
+
+/* bl_rfft_lanes followed by the power spectrum, in one pass: on return pw[k*L + b] =
+ * re*re + im*im of bin k of frame b (k <= n/2), the bits that bl_rfft_lanes' outputs give
+ * with that float expression. x is overwritten; pw must not overlap it. */
+void bl_rfft_lanes_power(const bl_rfft_plan *plan, float *x, float *pw);
 
 /* Fill the lane layout from `count` (0..BL_RFFT_LANES) frames in place: for rows lo <= i < hi,
  * x[i*L + b] = frames[b*stride + i] * window[i] for b < count, 0 for the other lanes; rows
  * outside [lo, hi) are set to 0. One IEEE multiply per value, so the result does not depend
- * on the code path (the AVX2 path transposes 8x8 blocks in registers). 0 <= lo <= hi <= n. */
+ * on the code path (the AVX2 path transposes 8x8 blocks in registers, the AVX-512 path
+ * 16x16 blocks). 0 <= lo <= hi <= n. */
 void bl_rfft_load(const bl_rfft_plan *plan, const float *frames, size_t stride, int count,
                   const float *window, int lo, int hi, float *x);
+
+/* The way back from the lane layout: out[b*stride + i] = rows[i*L + b] for i < n_rows and
+ * b < count (0..BL_RFFT_LANES); a copy, so the same bits on every path (the AVX-512 path
+ * transposes 16x16 blocks in registers). rows and out must not overlap. */
+void bl_rfft_unload(const bl_rfft_plan *plan, const float *rows, int n_rows, int count,
+                    float *out, size_t stride);
 
 /* Floats of workspace bl_rfft_batch needs. */
 size_t bl_rfft_batch_work_floats(const bl_rfft_plan *plan);

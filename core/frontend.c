@@ -7,14 +7,17 @@
  * per worker: lane buffers for the batched FFT, or one KissFFT config for other lengths
  * (kiss_fftr writes into its config's scratch, so configs are never shared between threads).
  *
- * FFT: power-of-two n_fft goes through bl_rfft_lanes, BL_RFFT_LANES frames per batch, one
- * frame per lane; a batch that is not full has its spare lanes zeroed. Lanes never mix
- * (fft.h), so a frame's bits do not depend on the batch it lands in, and output stays
- * bit-identical whatever the push sizes and thread counts. Other even lengths use KissFFT,
- * one frame at a time. Power and mel run on the lane layout too, with the same float
- * operations in the same order per frame as the single-frame code (and as
- * kernels/frontend.cu's power_mel kernel): p = re*re + im*im (sqrtf / powf for other
- * powers), then acc += p * w over each band's bins in increasing order.
+ * FFT: power-of-two n_fft goes through bl_rfft_lanes_power (the FFT and |X|^2 in one pass),
+ * BL_RFFT_LANES (16) frames per batch, one frame per lane; a batch that is not full has its
+ * spare lanes zeroed. Lanes never mix (fft.h), so a frame's bits do not depend on the batch
+ * it lands in, and output stays bit-identical whatever the push sizes and thread counts.
+ * Other even lengths use KissFFT, one frame at a time. Power, mel and log/db compression
+ * run on the lane layout too (vectorised across frames; AVX-512, AVX2 or baseline builds of
+ * one body), with the same float operations in the same order per frame as the
+ * single-frame code (and as kernels/frontend.cu's power_mel and compress kernels):
+ * p = re*re + im*im (sqrtf / powf for other powers), then acc += p * w over each band's
+ * bins in increasing order, then core/fastlog.h's logarithm; bl_rfft_unload transposes the
+ * result to [frame][mel].
  *
  * Threading: a plan is immutable once built and may be shared. A stream is driven by one
  * thread at a time; within a push its frames are computed by its pool's workers, each frame
@@ -27,15 +30,19 @@
  * covers padded samples [f*hop, f*hop + n_fft). Reflect padding needs samples 1..n_fft/2
  * before the first frame can start, so those are held in `head` until they have all
  * arrived; the right pad is built at finish from a copy of the last n_fft/2+1 samples.
+ * A large push is not copied whole: frames lying entirely inside the caller's block are
+ * computed from it in place (fe_feed), and only the samples later frames need are kept.
  */
 #include "frontend.h"
 
 #include <kissfft/kiss_fftr.h> /* real FFT for non-power-of-two n_fft (BSD, kissfft-float) */
-#include <math.h>              /* cos, logf, log10f, pow, sqrtf */
+#include <limits.h>            /* INT_MAX */
+#include <math.h>              /* cos, pow, powf, sqrtf */
 #include <stdint.h>            /* uint64_t sample positions */
 #include <stdlib.h>            /* malloc, free */
 #include <string.h>            /* memcpy, memmove */
 
+#include "fastlog.h"    /* bl_fast_logf: log/db compression, the same bits as the kernels */
 #include "fft.h"        /* batched real FFT for power-of-two n_fft */
 #include "log.h"        /* warning for empty mel bands */
 #include "mel.h"        /* the torchaudio filterbank */
@@ -51,7 +58,7 @@
 #define BL_FE_MAX_MELS 4096
 /* A push is processed in pieces of at most this many frames' worth of samples, so the
  * buffer stays bounded (n_fft + piece) whatever the push size. Each piece is one parallel
- * run of the pool (64 batches of 8 frames): enough per worker to hide the wake-up, and
+ * run of the pool (32 batches of 16 frames): enough per worker to hide the wake-up, and
  * small enough (hop 300: 600 KB of samples) that the FFT reads them back from cache. */
 #define BL_FE_PIECE_FRAMES 512
 
@@ -274,24 +281,31 @@ typedef struct {
     float *in;          /* n_fft windowed samples; zeros outside the window stay zero */
     kiss_fft_cpx *spec; /* n_freqs */
     float *pow;         /* n_freqs */
-    /* batched path, [row][lane] with BL_RFFT_LANES lanes */
+    /* batched path, [row][lane] with BL_RFFT_LANES lanes, 64-byte aligned */
     float *lx;  /* n_fft rows: windowed frames, destroyed by the FFT */
-    float *lre; /* n_freqs rows: real parts, then |X|^power */
-    float *lim; /* n_freqs rows: imaginary parts */
-    float *lmel; /* n_mels rows: mel energies */
+    float *lpw; /* n_freqs rows: |X|^2, then |X|^power */
+    float *lmel; /* n_mels rows: mel energies, then compressed */
 } fe_worker;
 
-/* Log or db of the n_mels mel energies of one frame, in place (PCEN runs later, in time
- * order). */
-static void fe_compress(const bl_frontend *fe, float *out) {
-    int n_mels = fe->p.mel.n_mels;
+/* Always inlined where asked: the lane functions below are instantiated per ISA (target
+ * attributes), and what they call must be compiled inside them to use the wider vectors. */
+#if defined(__GNUC__) || defined(__clang__)
+#define FE_INLINE static inline __attribute__((always_inline))
+#define FE_HAVE_VECTORS 1
+#else
+#define FE_INLINE static inline
+#endif
+
+/* Log or db of n mel energies, in place (PCEN runs later, in time order). The same
+ * functions of core/fastlog.h as the compress kernel; branch-free, so the loops vectorise. */
+FE_INLINE void fe_compress(const bl_frontend *fe, float *out, size_t n) {
     const bl_comp_params *c = &fe->p.compression;
     if (c->type == BL_COMP_LOG) {
         float eps = (float)c->eps;
-        for (int m = 0; m < n_mels; m++) out[m] = logf(out[m] + eps);
+        for (size_t m = 0; m < n; m++) out[m] = bl_fast_logf(out[m] + eps);
     } else if (c->type == BL_COMP_DB) {
         float amin = (float)c->amin;
-        for (int m = 0; m < n_mels; m++) out[m] = 10.0f * log10f(out[m] > amin ? out[m] : amin);
+        for (size_t m = 0; m < n; m++) out[m] = bl_fast_dbf(out[m] > amin ? out[m] : amin);
     }
 }
 
@@ -321,88 +335,147 @@ static void fe_frame(const bl_frontend *fe, fe_worker *w, const float *x, float 
         for (int j = 0, n = fe->band_len[m]; j < n; j++) acc += bp[j] * bw[j];
         out[m] = acc;
     }
-    fe_compress(fe, out);
+    fe_compress(fe, out, (size_t)n_mels);
 }
 
 #define LANES BL_RFFT_LANES
 
-/* Power and mel of a batch in the lane layout: pw (re on entry, |X|^power on return) and
- * im hold n_freqs rows of LANES floats; mo receives n_mels rows of LANES floats. Every loop
- * runs over whole rows, so the compiler vectorises it across lanes, and each lane sees
- * exactly the float operations of fe_frame (and of the power_mel kernel): no
- * reassociation, no contraction. Written once, built for the baseline ISA and for AVX2. */
-#if defined(__GNUC__) || defined(__clang__)
-#define FE_INLINE static inline __attribute__((always_inline))
-#define FE_HAVE_VECTORS 1
-typedef float fe_v8 __attribute__((vector_size(LANES * sizeof(float))));
-_Static_assert(LANES == 8, "fe_power_mel_body spells out 8 lanes");
-#else
-#define FE_INLINE static inline
+/* Power, mel and compression of a batch in the lane layout: pw holds n_freqs rows of LANES
+ * floats, |X|^2 on entry (bl_rfft_lanes_power) and |X|^power after; mo receives n_mels rows of
+ * LANES floats, compressed (log, db) unless PCEN. Every loop runs over whole rows, so the
+ * compiler vectorises it across lanes, and each lane sees exactly the float operations of
+ * fe_frame (and of the power_mel and compress kernels): no reassociation, no contraction.
+ * Written once, built for the baseline ISA, AVX2 and AVX-512F. */
+#if FE_HAVE_VECTORS
+typedef float fe_vl __attribute__((vector_size(LANES * sizeof(float))));
+_Static_assert(LANES == 16, "fe_lanes_body spells out 16 lanes");
 #endif
-FE_INLINE void fe_power_mel_body(const bl_frontend *fe, float *pw, const float *im, float *mo) {
+FE_INLINE void fe_lanes_body(const bl_frontend *fe, float *pw, float *mo) {
     size_t nv = (size_t)fe->n_freqs * LANES;
     double power = fe->p.power;
-    if (power == 2.0) {
-        for (size_t k = 0; k < nv; k++) pw[k] = pw[k] * pw[k] + im[k] * im[k];
-    } else if (power == 1.0) {
-        for (size_t k = 0; k < nv; k++) pw[k] = sqrtf(pw[k] * pw[k] + im[k] * im[k]);
-    } else {
+    if (power == 1.0) {
+        for (size_t k = 0; k < nv; k++) pw[k] = sqrtf(pw[k]);
+    } else if (power != 2.0) {
         float half = (float)(power / 2.0);
-        for (size_t k = 0; k < nv; k++) pw[k] = powf(pw[k] * pw[k] + im[k] * im[k], half);
+        for (size_t k = 0; k < nv; k++) pw[k] = powf(pw[k], half);
     }
-    for (int m = 0, n_mels = fe->p.mel.n_mels; m < n_mels; m++) {
+    int n_mels = fe->p.mel.n_mels, m = 0;
+#if FE_HAVE_VECTORS
+    /* Each band's sum is one chain of dependent adds (in increasing bin order, as the
+     * reference does); four bands at a time interleave four chains so that the adds'
+     * latency overlaps. Per band, the same operations in the same order. */
+#define FE_MEL_STEP(acc, bp, bw, j)                                                        \
+    do {                                                                                   \
+        fe_vl p_;                                                                          \
+        memcpy(&p_, (bp) + (size_t)(j) * LANES, sizeof p_);                                \
+        float w_ = (bw)[j];                                                                \
+        fe_vl wv_ = {w_, w_, w_, w_, w_, w_, w_, w_, w_, w_, w_, w_, w_, w_, w_, w_};       \
+        (acc) = (acc) + p_ * wv_;                                                          \
+    } while (0)
+    for (; m + 4 <= n_mels; m += 4) {
+        const float *bw[4], *bp[4];
+        int len[4], common = INT_MAX;
+        for (int g = 0; g < 4; g++) {
+            bw[g] = fe->band_w + fe->band_off[m + g];
+            bp[g] = pw + (size_t)fe->band_lo[m + g] * LANES;
+            len[g] = fe->band_len[m + g];
+            if (len[g] < common) common = len[g];
+        }
+        fe_vl a0 = {0}, a1 = {0}, a2 = {0}, a3 = {0};
+        for (int j = 0; j < common; j++) {
+            FE_MEL_STEP(a0, bp[0], bw[0], j);
+            FE_MEL_STEP(a1, bp[1], bw[1], j);
+            FE_MEL_STEP(a2, bp[2], bw[2], j);
+            FE_MEL_STEP(a3, bp[3], bw[3], j);
+        }
+        for (int j = common; j < len[0]; j++) FE_MEL_STEP(a0, bp[0], bw[0], j);
+        for (int j = common; j < len[1]; j++) FE_MEL_STEP(a1, bp[1], bw[1], j);
+        for (int j = common; j < len[2]; j++) FE_MEL_STEP(a2, bp[2], bw[2], j);
+        for (int j = common; j < len[3]; j++) FE_MEL_STEP(a3, bp[3], bw[3], j);
+        memcpy(mo + (size_t)(m + 0) * LANES, &a0, sizeof a0);
+        memcpy(mo + (size_t)(m + 1) * LANES, &a1, sizeof a1);
+        memcpy(mo + (size_t)(m + 2) * LANES, &a2, sizeof a2);
+        memcpy(mo + (size_t)(m + 3) * LANES, &a3, sizeof a3);
+    }
+    for (; m < n_mels; m++) {
         const float *bw = fe->band_w + fe->band_off[m];
         const float *bp = pw + (size_t)fe->band_lo[m] * LANES;
-#if FE_HAVE_VECTORS
-        /* spelled out with a vector type: left to itself, the vectoriser goes across j */
-        fe_v8 acc = {0};
-        for (int j = 0, n = fe->band_len[m]; j < n; j++) {
-            fe_v8 p;
-            memcpy(&p, bp + (size_t)j * LANES, sizeof p);
-            float wj = bw[j];
-            fe_v8 wv = {wj, wj, wj, wj, wj, wj, wj, wj};
-            acc = acc + p * wv;
-        }
+        fe_vl acc = {0};
+        for (int j = 0, n = fe->band_len[m]; j < n; j++) FE_MEL_STEP(acc, bp, bw, j);
+        memcpy(mo + (size_t)m * LANES, &acc, sizeof acc);
+    }
+#undef FE_MEL_STEP
 #else
+    for (; m < n_mels; m++) {
+        const float *bw = fe->band_w + fe->band_off[m];
+        const float *bp = pw + (size_t)fe->band_lo[m] * LANES;
         float acc[LANES] = {0};
         for (int j = 0, n = fe->band_len[m]; j < n; j++)
             for (int l = 0; l < LANES; l++) acc[l] += bp[(size_t)j * LANES + l] * bw[j];
-#endif
         memcpy(mo + (size_t)m * LANES, &acc, sizeof acc);
     }
+#endif
+    /* all LANES lanes (spare ones hold zeros): whole rows vectorise */
+    fe_compress(fe, mo, (size_t)fe->p.mel.n_mels * LANES);
 }
 
-static void fe_power_mel(const bl_frontend *fe, float *pw, const float *im, float *mo) {
-    fe_power_mel_body(fe, pw, im, mo);
-}
+static void fe_lanes(const bl_frontend *fe, float *pw, float *mo) { fe_lanes_body(fe, pw, mo); }
 
 #if (defined(__GNUC__) || defined(__clang__)) && (defined(__x86_64__) || defined(__i386__))
-#define FE_HAVE_AVX2 1
-/* No "fma" in the target, so a*b + c is never fused: same bits as the baseline build. */
-__attribute__((target("avx2"))) static void fe_power_mel_avx2(const bl_frontend *fe, float *pw,
-                                                              const float *im, float *mo) {
-    fe_power_mel_body(fe, pw, im, mo);
+#define FE_HAVE_X86 1
+/* No "fma" in the targets and -std=c11 (-ffp-contract=off): a*b + c is never fused, so the
+ * same bits as the baseline build. (AVX-512F has fused multiply-adds; the pragma states the
+ * rule where they exist.) */
+__attribute__((target("avx2"))) static void fe_lanes_avx2(const bl_frontend *fe, float *pw,
+                                                          float *mo) {
+    fe_lanes_body(fe, pw, mo);
 }
+#pragma GCC push_options
+#pragma GCC optimize("fp-contract=off")
+__attribute__((target("avx512f"))) static void fe_lanes_avx512(const bl_frontend *fe,
+                                                               float *pw, float *mo) {
+    fe_lanes_body(fe, pw, mo);
+}
+#pragma GCC pop_options
 #endif
 
+/* Prefetch hint for the lines of [*lo, hi) up to at most `lines` of them, into L2; advances
+ * *lo. Issued in portions between the steps of a batch, so that the fill buffers are never
+ * all taken by prefetches at once (a burst of them stalls the core until DRAM answers). */
+static inline void fe_prefetch(const float **lo, const float *hi, size_t lines) {
+#if defined(__GNUC__) || defined(__clang__)
+    const float *q = *lo;
+    if (!q) return;
+    for (; q < hi && lines > 0; q += 16, lines--) __builtin_prefetch(q, 0, 2);
+    *lo = q;
+#else
+    (void)lo, (void)hi, (void)lines;
+#endif
+}
+
 /* Mel energies of `count` (1..LANES) frames, frame b starting at x[b*hop], into
- * out[b*n_mels], compressed unless PCEN. Batched-FFT path; spare lanes hold zeros. */
+ * out[b*n_mels], compressed unless PCEN. Batched-FFT path; spare lanes hold zeros.
+ * pf_lo..pf_hi (or NULL): samples a later batch will read, prefetched along the way. */
 static void fe_batch(const bl_frontend *fe, fe_worker *w, const float *x, size_t hop, int count,
-                     float *out) {
+                     float *out, const float *pf_lo, const float *pf_hi) {
+    size_t quarter = pf_lo ? (size_t)(pf_hi - pf_lo) / 64 + 1 : 0; /* lines / 4, rounded up */
+    fe_prefetch(&pf_lo, pf_hi, quarter);
     bl_rfft_load(fe->rfft, x, hop, count, fe->window, fe->win_lo, fe->win_hi, w->lx);
-    bl_rfft_lanes(fe->rfft, w->lx, w->lre, w->lim);
-#if FE_HAVE_AVX2
-    if (bl_rfft_plan_isa(fe->rfft) == BL_RFFT_ISA_AVX2)
-        fe_power_mel_avx2(fe, w->lre, w->lim, w->lmel);
+    fe_prefetch(&pf_lo, pf_hi, quarter);
+    bl_rfft_lanes_power(fe->rfft, w->lx, w->lpw);
+    fe_prefetch(&pf_lo, pf_hi, quarter);
+#if FE_HAVE_X86
+    bl_rfft_isa isa = bl_rfft_plan_isa(fe->rfft);
+    if (isa == BL_RFFT_ISA_AVX512)
+        fe_lanes_avx512(fe, w->lpw, w->lmel);
+    else if (isa == BL_RFFT_ISA_AVX2)
+        fe_lanes_avx2(fe, w->lpw, w->lmel);
     else
 #endif
-        fe_power_mel(fe, w->lre, w->lim, w->lmel);
-    size_t n_mels = (size_t)fe->p.mel.n_mels;
-    for (int l = 0; l < count; l++) {
-        float *o = out + (size_t)l * n_mels;
-        for (size_t m = 0; m < n_mels; m++) o[m] = w->lmel[m * LANES + (size_t)l];
-        fe_compress(fe, o);
-    }
+        fe_lanes(fe, w->lpw, w->lmel);
+    fe_prefetch(&pf_lo, pf_hi, quarter);
+    /* [mel][lane] -> [frame][mel] */
+    bl_rfft_unload(fe->rfft, w->lmel, fe->p.mel.n_mels, count, out, (size_t)fe->p.mel.n_mels);
 }
 
 bl_status bl_frontend_spectrum(const bl_frontend *fe, const float *frames, size_t n_frames,
@@ -469,6 +542,12 @@ struct bl_fe_stream {
     bool pcen_started;
 };
 
+/* n floats, 64-byte aligned (one AVX-512 row, one cache line); release with free(). */
+static float *fe_alloc64(size_t n) {
+    size_t bytes = (n * sizeof(float) + 63) / 64 * 64;
+    return aligned_alloc(64, bytes ? bytes : 64);
+}
+
 void bl_fe_stream_destroy(bl_fe_stream *st) {
     if (!st) return;
     bl_threadpool_destroy(st->pool);
@@ -479,8 +558,7 @@ void bl_fe_stream_destroy(bl_fe_stream *st) {
             free(st->workers[i].spec);
             free(st->workers[i].pow);
             free(st->workers[i].lx);
-            free(st->workers[i].lre);
-            free(st->workers[i].lim);
+            free(st->workers[i].lpw);
             free(st->workers[i].lmel);
         }
     free(st->workers);
@@ -513,11 +591,10 @@ bl_status bl_fe_stream_create(const bl_frontend *fe, int threads, bl_fe_stream *
         fe_worker *w = &st->workers[i];
         if (fe->rfft) {
             size_t rows = (size_t)fe->n_freqs * LANES;
-            w->lx = malloc((size_t)n_fft * LANES * sizeof(float));
-            w->lre = malloc(rows * sizeof(float));
-            w->lim = malloc(rows * sizeof(float));
-            w->lmel = malloc((size_t)fe->p.mel.n_mels * LANES * sizeof(float));
-            ok = w->lx && w->lre && w->lim && w->lmel;
+            w->lx = fe_alloc64((size_t)n_fft * LANES);
+            w->lpw = fe_alloc64(rows);
+            w->lmel = fe_alloc64((size_t)fe->p.mel.n_mels * LANES);
+            ok = w->lx && w->lpw && w->lmel;
         } else {
             w->cfg = kiss_fftr_alloc(n_fft, 0, NULL, NULL);
             w->in = calloc((size_t)n_fft, sizeof(float));
@@ -595,9 +672,11 @@ static bl_status fe_append_reversed(bl_fe_stream *st, const float *from, size_t 
 
 typedef struct {
     bl_fe_stream *st;
-    uint64_t first; /* index of the first frame */
-    size_t n;       /* frames */
-    float *out;     /* n_mels floats per frame */
+    const float *base; /* padded samples from position base_pos on: the stream's buffer, or */
+    uint64_t base_pos; /* the caller's block when every sample of the frames lies in it */
+    uint64_t first;    /* index of the first frame */
+    size_t n;          /* frames */
+    float *out;        /* n_mels floats per frame */
 } fe_job;
 
 /* Task t: frame first+t (KissFFT), or the batch of frames first + t*LANES ... */
@@ -608,10 +687,19 @@ static void fe_task(void *ctx, size_t t, int worker) {
     size_t hop = (size_t)fe->p.hop_length, nm = (size_t)fe->p.mel.n_mels;
     size_t f0 = fe->rfft ? t * LANES : t;
     uint64_t start = (job->first + f0) * (uint64_t)hop;
-    const float *x = st->buf + (start - st->buf_base);
+    const float *x = job->base + (start - job->base_pos);
     if (fe->rfft) {
         size_t count = job->n - f0 < LANES ? job->n - f0 : LANES;
-        fe_batch(fe, &st->workers[worker], x, hop, (int)count, job->out + f0 * nm);
+        /* The samples that the batch after next reads first (a block straight from the
+         * caller comes from DRAM): asked for while this one computes. */
+        const float *pf_lo = NULL, *pf_hi = NULL;
+        if (f0 + 2 * LANES < job->n) {
+            size_t n_fft = (size_t)fe->p.n_fft, nx = job->n - f0 - 2 * LANES;
+            pf_lo = x + (2 * LANES - 1) * hop + n_fft;
+            pf_hi = x + (2 * LANES + (nx < LANES ? nx : LANES) - 1) * hop + n_fft;
+        }
+        fe_batch(fe, &st->workers[worker], x, hop, (int)count, job->out + f0 * nm, pf_lo,
+                 pf_hi);
     } else {
         fe_frame(fe, &st->workers[worker], x, job->out + f0 * nm);
     }
@@ -634,25 +722,36 @@ static void fe_pcen(bl_fe_stream *st, float *frames, size_t n) {
     }
 }
 
-/* Emit every complete frame that fits in the output, then drop samples no frame needs. */
-static void fe_emit(bl_fe_stream *st, float *out, size_t cap, size_t *n_out) {
-    const bl_frontend *fe = st->fe;
-    uint64_t hop = (uint64_t)fe->p.hop_length, n_fft = (uint64_t)fe->p.n_fft;
-    uint64_t end = st->buf_base + st->buf_len;
+/* Number of frames, from the next one on, whose samples all lie before padded position end
+ * (at most cap - *n_out). */
+static size_t fe_ready(const bl_fe_stream *st, uint64_t end, size_t cap, size_t n_out) {
+    uint64_t hop = (uint64_t)st->fe->p.hop_length, n_fft = (uint64_t)st->fe->p.n_fft;
     size_t n = 0;
     if (end >= n_fft) {
         uint64_t avail = (end - n_fft) / hop + 1;
         if (avail > st->next_frame) n = (size_t)(avail - st->next_frame);
     }
-    if (n > cap - *n_out) n = cap - *n_out;
-    if (n > 0) {
-        float *dst = out + *n_out * (size_t)fe->p.mel.n_mels;
-        fe_job job = {st, st->next_frame, n, dst};
-        bl_threadpool_run(st->pool, fe_task, &job, fe->rfft ? (n + LANES - 1) / LANES : n);
-        if (fe->p.compression.type == BL_COMP_PCEN) fe_pcen(st, dst, n);
-        st->next_frame += n;
-        *n_out += n;
-    }
+    return n > cap - n_out ? cap - n_out : n;
+}
+
+/* Compute the next n frames from base (padded position base_pos) into the output, on the
+ * pool, then PCEN in time order. */
+static void fe_compute(bl_fe_stream *st, const float *base, uint64_t base_pos, size_t n,
+                       float *out, size_t *n_out) {
+    const bl_frontend *fe = st->fe;
+    float *dst = out + *n_out * (size_t)fe->p.mel.n_mels;
+    fe_job job = {st, base, base_pos, st->next_frame, n, dst};
+    bl_threadpool_run(st->pool, fe_task, &job, fe->rfft ? (n + LANES - 1) / LANES : n);
+    if (fe->p.compression.type == BL_COMP_PCEN) fe_pcen(st, dst, n);
+    st->next_frame += n;
+    *n_out += n;
+}
+
+/* Emit every complete frame that fits in the output, then drop samples no frame needs. */
+static void fe_emit(bl_fe_stream *st, float *out, size_t cap, size_t *n_out) {
+    uint64_t hop = (uint64_t)st->fe->p.hop_length;
+    size_t n = fe_ready(st, st->buf_base + st->buf_len, cap, *n_out);
+    if (n > 0) fe_compute(st, st->buf, st->buf_base, n, out, n_out);
     uint64_t keep_from = st->next_frame * hop;
     if (keep_from > st->buf_base) {
         uint64_t drop = keep_from - st->buf_base;
@@ -667,10 +766,40 @@ static void fe_emit(bl_fe_stream *st, float *out, size_t cap, size_t *n_out) {
     }
 }
 
-/* Append samples in bounded pieces, emitting frames after each. */
+/* Append samples in bounded pieces, emitting frames after each. A large block skips most
+ * of the copying: once the frames that need buffered samples are out, the frames lying
+ * entirely inside x are computed from x itself, and only what the next frames need of x
+ * is kept. The frames and their bits are the same either way; only the copies differ. */
 static bl_status fe_feed(bl_fe_stream *st, const float *x, size_t n, float *out, size_t cap,
                          size_t *n_out) {
-    size_t piece = (size_t)BL_FE_PIECE_FRAMES * (size_t)st->fe->p.hop_length;
+    size_t hop = (size_t)st->fe->p.hop_length, n_fft = (size_t)st->fe->p.n_fft;
+    size_t piece = (size_t)BL_FE_PIECE_FRAMES * hop;
+    if (x && st->skip == 0 && n >= 4 * n_fft) {
+        /* x[0] is at padded position P0; frames starting before it end before P0 + n_fft */
+        uint64_t P0 = st->buf_base + st->buf_len;
+        BL_TRY(fe_append(st, x, n_fft));
+        fe_emit(st, out, cap, n_out);
+        uint64_t start = st->next_frame * (uint64_t)hop;
+        if (st->skip == 0 && start >= P0 && *n_out < cap) {
+            size_t k;
+            while ((k = fe_ready(st, P0 + n, cap, *n_out)) > 0) {
+                if (k > 8 * (size_t)BL_FE_PIECE_FRAMES) k = 8 * (size_t)BL_FE_PIECE_FRAMES;
+                fe_compute(st, x, P0, k, out, n_out);
+            }
+            /* the buffer restarts at the next frame's start, within x or past its end */
+            uint64_t keep_from = st->next_frame * (uint64_t)hop, end = P0 + n;
+            st->buf_len = 0;
+            st->buf_base = keep_from;
+            if (keep_from >= end) {
+                st->skip = keep_from - end;
+                return BL_OK;
+            }
+            size_t off = (size_t)(keep_from - P0);
+            return fe_append(st, x + off, n - off);
+        }
+        x += n_fft;
+        n -= n_fft;
+    }
     while (n > 0) {
         size_t k = n < piece ? n : piece;
         BL_TRY(fe_append(st, x, k));

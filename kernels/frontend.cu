@@ -8,13 +8,15 @@
  * Written once in the C-compatible subset (docs/kernels.md): nvcc builds it into the CUDA
  * module, the host compiler builds it through kernels/emu.h for the tests. The arithmetic
  * mirrors core/frontend.c operation by operation (same precision, same order of the mel
- * sum), so results match the CPU reference bit for bit in the emulation and to rounding
- * (fused multiply-adds, device libm) on the GPU.
+ * sum, the same logarithm: core/fastlog.h, written with __fmul_rn/__fadd_rn under nvcc), so
+ * results match the CPU reference bit for bit in the emulation and to rounding (fused
+ * multiply-adds in the power/mel sums, cuFFT) on the GPU.
  *
  * Owns no memory and no state; PCEN state is the caller's. Threading: see frontend_ops.h.
  */
 #include "kernels/cuda_compat.h"  /* qualifiers, BL_LAUNCH, launch checks (CUDA or emulation) */
 #include "kernels/frontend_ops.h" /* the entry points defined here */
+#include "core/fastlog.h"         /* bl_fast_logf, bl_fast_dbf: the CPU's log, bit for bit */
 
 #include <limits.h> /* INT_MAX */
 #include <math.h>   /* pow, sqrt: host math for the PCEN coefficients */
@@ -169,9 +171,9 @@ static __global__ void bl_compress_kernel(const float *in, float *out, size_t n,
     float s = in[i];
     float y;
     if (type == BL_COMP_LOG)
-        y = logf(s + eps);
+        y = bl_fast_logf(s + eps);
     else if (type == BL_COMP_DB)
-        y = 10.0f * log10f(s > amin ? s : amin);
+        y = bl_fast_dbf(s > amin ? s : amin);
     else
         y = s;
     out[i] = y;

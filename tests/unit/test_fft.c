@@ -4,13 +4,16 @@
  *              frames: max |got - ref| / max |ref| <= 1e-5 (float accuracy)
  *   kissfft    kiss_fftr (the front end's previous FFT, still used for other lengths),
  *              n = 4 .. 65536, same tolerance
- *   lanes      each lane is independent: a frame gives the same bits in lane 0 and lane 5,
+ *   lanes      each lane is independent: a frame gives the same bits in lanes 0, 5 and 13,
  *              whatever (NaN, Inf, garbage) the other lanes hold; bins 0 and n/2 have im = 0
- *   paths      every code path this CPU runs (scalar, generic vectors, AVX2) gives the same
- *              bits; the batch wrapper equals the lane-interleaved core; guard floats around
- *              every output stay untouched
+ *   paths      every code path this CPU runs (scalar, generic vectors, AVX2, AVX-512) gives
+ *              the same bits; the batch wrapper equals the lane-interleaved core;
+ *              bl_rfft_lanes_power equals re*re + im*im of bl_rfft_lanes bit for bit (NaN for
+ *              NaN); guard floats around every output stay untouched
  *   load       bl_rfft_load (frames x window into the lane layout) equals a direct loop on
  *              every path, for full and partial batches and windows shorter than n
+ *   unload     bl_rfft_unload (lane layout back to frames) equals a direct loop on every
+ *              path, for full and partial batches and row counts around multiples of 16
  *   plans      unsupported lengths are refused with BL_ERR_INVALID_ARG
  *
  * Usage: test_fft              (ctest)
@@ -35,7 +38,8 @@
 #define GUARD 16
 #define GUARD_VALUE 1234.5f
 
-static const bl_rfft_isa k_isas[] = {BL_RFFT_ISA_SCALAR, BL_RFFT_ISA_GENERIC, BL_RFFT_ISA_AVX2};
+static const bl_rfft_isa k_isas[] = {BL_RFFT_ISA_SCALAR, BL_RFFT_ISA_GENERIC, BL_RFFT_ISA_AVX2,
+                                     BL_RFFT_ISA_AVX512};
 #define N_ISAS (sizeof k_isas / sizeof k_isas[0])
 
 static uint32_t rng_next(uint32_t *s) {
@@ -237,7 +241,7 @@ static void test_lanes_and_paths(void) {
             for (int b = 0; b < L; b++) {
                 xa[(size_t)i * L + b] = b == 0 ? frame[i] : rng_unit(&s) * 1e3f;
                 float junk = (b % 4 == 0) ? NAN : (b % 4 == 1) ? INFINITY : (b % 4 == 2) ? 3e38f : 1e-40f;
-                xb[(size_t)i * L + b] = b == 5 ? frame[i] : junk;
+                xb[(size_t)i * L + b] = b == 5 || b == 13 ? frame[i] : junk;
             }
         for (size_t pi = 0; pi < N_ISAS; pi++) {
             bl_rfft_plan *plan = NULL;
@@ -260,9 +264,41 @@ static void test_lanes_and_paths(void) {
             for (size_t k = 0; k < nb; k++) {
                 same &= memcmp(&ra[k * L + 0], &rb[k * L + 5], sizeof(float)) == 0;
                 same &= memcmp(&ia[k * L + 0], &ib[k * L + 5], sizeof(float)) == 0;
+                same &= memcmp(&ra[k * L + 0], &rb[k * L + 13], sizeof(float)) == 0;
+                same &= memcmp(&ia[k * L + 0], &ib[k * L + 13], sizeof(float)) == 0;
             }
-            BL_CHECK(same, "n %d, %s: lane 0 and lane 5 differ for the same frame (lanes mix)",
+            BL_CHECK(same, "n %d, %s: lanes 0, 5 and 13 differ for the same frame (lanes mix)",
                      n, bl_rfft_isa_name(k_isas[pi]));
+            /* The fused power spectrum: re*re + im*im of the lanes' output, every bit (batch
+             * b's NaN lanes: NaN). */
+            for (int which = 0; which < 2; which++) {
+                const float *xin = which ? xb : xa, *re = which ? rb : ra, *im = which ? ib : ia;
+                float *xc = guarded((size_t)n * L), *pw = guarded(nb * L);
+                if (!xc || !pw) {
+                    BL_CHECK(0, "out of memory");
+                } else {
+                    memcpy(xc, xin, (size_t)n * L * sizeof(float));
+                    bl_rfft_lanes_power(plan, xc, pw);
+                    int eq = guards_ok(pw, nb * L) && guards_ok(xc, (size_t)n * L);
+                    for (size_t k = 0; k < nb * L; k++) {
+                        /* any NaN for a NaN: which NaN an x86 add of two NaNs returns depends
+                         * on the operand order the compiler picked for this test's own
+                         * expression (at -O0 it differs from -O3) */
+                        float want = re[k] * re[k] + im[k] * im[k];
+                        int same = memcmp(&pw[k], &want, sizeof want) == 0 ||
+                                   (isnan(pw[k]) && isnan(want));
+                        if (!same && eq)
+                            fprintf(stderr, "  first difference: row %zu lane %zu: %a vs %a "
+                                    "(re %a im %a)\n", k / L, k % L, (double)pw[k],
+                                    (double)want, (double)re[k], (double)im[k]);
+                        eq &= same;
+                    }
+                    BL_CHECK(eq, "n %d, %s: bl_rfft_lanes_power differs from re*re + im*im of "
+                             "bl_rfft_lanes (or overran)", n, bl_rfft_isa_name(k_isas[pi]));
+                }
+                guarded_free(xc);
+                guarded_free(pw);
+            }
             if (pi == 0) {
                 memcpy(r0, ra, nb * L * sizeof(float));
                 memcpy(i0, ia, nb * L * sizeof(float));
@@ -349,6 +385,45 @@ static void test_load(void) {
     }
 }
 
+static void test_unload(void) {
+    static const int rows[] = {1, 15, 16, 17, 64, 70};
+    const size_t stride = 75; /* >= every row count; odd, so nothing lines up by accident */
+    float *in = malloc((size_t)70 * L * sizeof(float));
+    float *got = guarded(stride * L), *want = malloc(stride * L * sizeof(float));
+    if (!in || !got || !want) {
+        BL_CHECK(0, "out of memory");
+        free(in);
+        guarded_free(got);
+        free(want);
+        return;
+    }
+    uint32_t s = 11;
+    for (size_t i = 0; i < (size_t)70 * L; i++) in[i] = rng_unit(&s);
+    in[3] = NAN; /* a copy: payloads and signs survive */
+    in[L + 1] = -0.0f;
+    for (size_t pi = 0; pi < N_ISAS; pi++) {
+        bl_rfft_plan *plan = NULL;
+        if (bl_rfft_plan_create_isa(64, k_isas[pi], &plan) != BL_OK) continue;
+        for (size_t ri = 0; ri < sizeof rows / sizeof rows[0]; ri++)
+            for (int count = 0; count <= L; count++) {
+                int nr = rows[ri];
+                for (size_t i = 0; i < stride * L; i++) got[i] = want[i] = GUARD_VALUE;
+                for (int b = 0; b < count; b++)
+                    for (int k = 0; k < nr; k++)
+                        want[(size_t)b * stride + (size_t)k] = in[(size_t)k * L + (size_t)b];
+                bl_rfft_unload(plan, in, nr, count, got, stride);
+                BL_CHECK(memcmp(got, want, stride * L * sizeof(float)) == 0 &&
+                             guards_ok(got, stride * L),
+                         "unload %d rows, %d frames, %s: wrong frames", nr, count,
+                         bl_rfft_isa_name(k_isas[pi]));
+            }
+        bl_rfft_plan_destroy(plan);
+    }
+    free(in);
+    guarded_free(got);
+    free(want);
+}
+
 static void test_plans(void) {
     static const int bad[] = {0, 1, 3, 6, 12, 1000, -8, BL_RFFT_MAX_N * 2};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
@@ -416,6 +491,7 @@ static int bench(int n) {
 int main(int argc, char **argv) {
     if (argc >= 2 && !strcmp(argv[1], "bench")) return bench(argc >= 3 ? atoi(argv[2]) : 1024);
     test_plans();
+    test_unload();
     test_dft();
     test_kiss();
     test_lanes_and_paths();

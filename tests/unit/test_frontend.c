@@ -4,9 +4,13 @@
  *   golden      every tests/golden/frontend/<name>.yaml: features of signal.wav within
  *               1e-4 * max|ref| of <name>.npy (made by make_golden.py), same frame count
  *   mel matrix  bl_frontend_mel_matrix() against torchaudio's melscale_fbanks (<name>_fb.npy)
- *   streaming   push sizes 1, 7, 300, 4096 and whole give the same bytes; threads 1 and 4 too;
+ *   streaming   push sizes 1, 7, 300, 4096, 65537, 170001 and whole give the same bytes; threads
+ *               1 and 4 too; a large push capped early (cap_frames 2, 700) too;
  *               PCEN state carries across pushes; a small cap_frames loses nothing
  *   edges       frame counts, empty input, short input with reflect, hop > n_fft, validation
+ *   fast log    bl_fast_logf within 2 ulp of the double-precision log (correctly rounded to
+ *               float) over ~7 million floats (every exponent, subnormals, dense around 1),
+ *               exact special values; bl_fast_dbf within 3 ulp of 10*log10
  *
  * Usage: test_frontend            (ctest; BL_SOURCE_DIR locates the golden folder)
  *        test_frontend GOT.npy REF.npy   compare two feature files with the golden tolerance
@@ -19,6 +23,7 @@
 #include <string.h>
 
 #include "core/config.h"   /* the golden configs are YAML files */
+#include "core/fastlog.h"  /* the compression's logarithm, tested on its own */
 #include "core/frontend.h" /* what is tested */
 #include "io/npy.h"        /* golden references */
 #include "testutil.h"
@@ -213,7 +218,7 @@ static void check_invariance(const char *what, const bl_frontend_params *p, size
     float *whole = run_stream(fe, x, n, 0, 1, 0, &f0, &s);
     BL_CHECK(whole && f0 == bl_frontend_frame_count(fe, n), "%s: whole push: %zu frames, want %zu",
              what, f0, bl_frontend_frame_count(fe, n));
-    const size_t blocks[] = {1, 7, 300, 4096, 65537};
+    const size_t blocks[] = {1, 7, 300, 4096, 65537, 170001};
     for (size_t i = 0; whole && i < sizeof blocks / sizeof blocks[0]; i++) {
         for (int threads = 1; threads <= 4; threads += 3) {
             if (blocks[i] == 1 && threads == 4) continue; /* one sample per push: slow, no gain */
@@ -231,7 +236,16 @@ static void check_invariance(const char *what, const bl_frontend_params *p, size
         BL_CHECK(got && f == f0 && !memcmp(got, whole, f0 * nm * sizeof(float)),
                  "%s: cap_frames 3 changes the output", what);
         free(got);
-        f = 0;
+        f = 0; /* one large push with a cap that stops it early, before and inside the part
+                * computed straight from the caller's block */
+        const size_t caps[] = {2, 700};
+        for (size_t c = 0; c < 2; c++) {
+            got = run_stream(fe, x, n, 0, 2, caps[c], &f, &s);
+            BL_CHECK(got && f == f0 && !memcmp(got, whole, f0 * nm * sizeof(float)),
+                     "%s: one push, cap_frames %zu changes the output", what, caps[c]);
+            free(got);
+            f = 0;
+        }
         got = run_stream(fe, x, n, 0, 4, 0, &f, &s);
         BL_CHECK(got && f == f0 && !memcmp(got, whole, f0 * nm * sizeof(float)),
                  "%s: 4 threads, one push: output differs from 1 thread", what);
@@ -431,6 +445,61 @@ static int compare_files(const char *got_path, const char *ref_path, int stride)
     return bl_test_finish("test_frontend compare");
 }
 
+/* |got - ref| in units of the last place of ref rounded to float; 0 when both are 0. */
+static double ulp_error(float got, double ref) {
+    float rf = (float)ref;
+    if (rf == 0.0f) return got == 0.0f ? 0.0 : INFINITY;
+    int e;
+    frexp((double)rf, &e);
+    return fabs((double)got - ref) / ldexp(1.0, e - 24);
+}
+
+static void test_fast_log(void) {
+    double worst = 0.0, worst_db = 0.0;
+    float worst_x = 0.0f;
+    size_t count = 0;
+    /* every 613th positive finite float (subnormals included), then every 5th in [0.5, 2) */
+    for (int pass = 0; pass < 2; pass++) {
+        uint32_t lo = pass ? 0x3f000000u : 1u, hi = pass ? 0x40000000u : 0x7f800000u;
+        uint32_t step = pass ? 5u : 613u;
+        for (uint32_t u = lo; u < hi; u += step) {
+            float x;
+            memcpy(&x, &u, sizeof x);
+            double e = ulp_error(bl_fast_logf(x), log((double)x));
+            if (e > worst) worst = e, worst_x = x;
+            if (u % 7u == 0) {
+                double d = ulp_error(bl_fast_dbf(x), 10.0 * log10((double)x));
+                if (d > worst_db) worst_db = d;
+            }
+            count++;
+        }
+    }
+    printf("  fast log: %zu values, max error %.3f ulp (at %a), db %.3f ulp\n", count, worst,
+           (double)worst_x, worst_db);
+    BL_CHECK(worst <= 2.0, "bl_fast_logf is %.3f ulp off at %a (limit 2)", worst, (double)worst_x);
+    BL_CHECK(worst_db <= 3.0, "bl_fast_dbf is %.3f ulp off (limit 3)", worst_db);
+    BL_CHECK(bl_fast_logf(1.0f) == 0.0f, "log(1) = %a", (double)bl_fast_logf(1.0f));
+    float v = bl_fast_logf(0.0f);
+    BL_CHECK(isinf(v) && v < 0, "log(+0) = %g, want -inf", v);
+    v = bl_fast_logf(-0.0f);
+    BL_CHECK(isinf(v) && v < 0, "log(-0) = %g, want -inf", v);
+    v = bl_fast_logf(INFINITY);
+    BL_CHECK(isinf(v) && v > 0, "log(+inf) = %g, want +inf", v);
+    BL_CHECK(isnan(bl_fast_logf(-1.0f)), "log(-1) is not NaN");
+    BL_CHECK(isnan(bl_fast_logf(-1e-40f)), "log of a negative subnormal is not NaN");
+    BL_CHECK(isnan(bl_fast_logf(-INFINITY)), "log(-inf) is not NaN");
+    BL_CHECK(isnan(bl_fast_logf(NAN)), "log(NaN) is not NaN");
+    const float edge[] = {1.40129846e-45f, 1.1754942e-38f, 1.17549435e-38f, 3.40282347e38f,
+                          0.70710677f, 0.70710683f, 1.0000001f, 0.99999994f};
+    for (size_t i = 0; i < sizeof edge / sizeof edge[0]; i++) {
+        double e = ulp_error(bl_fast_logf(edge[i]), log((double)edge[i]));
+        BL_CHECK(e <= 2.0, "log(%a): %.3f ulp off", (double)edge[i], e);
+    }
+    v = bl_fast_dbf(0.0f);
+    BL_CHECK(isinf(v) && v < 0, "db(0) = %g, want -inf", v);
+    BL_CHECK(bl_fast_dbf(1.0f) == 0.0f, "db(1) = %g", bl_fast_dbf(1.0f));
+}
+
 int main(int argc, char **argv) {
     if (argc == 3 || argc == 4) return compare_files(argv[1], argv[2], argc == 4 ? atoi(argv[3]) : 0);
     test_golden();
@@ -438,5 +507,6 @@ int main(int argc, char **argv) {
     test_streaming();
     test_pcen_carry();
     test_edges();
+    test_fast_log();
     return bl_test_finish("test_frontend");
 }
