@@ -28,6 +28,11 @@
  * runs as plain C on plain buffers: oneDNN divides it by the whole kernel, ONNX only by the
  * taps inside the padded input.
  *
+ * GlobalAveragePool, and a per-channel Add/Sub/Mul whose source is not channel-blocked (or
+ * whose scale comes in other blocks), run as plain C directly on the layout their sources
+ * come in (cpu_layout.c says why); BL_CPU_LAYOUT_KERNELS=0 sends them back to oneDNN (to
+ * compare). A binary op that cpu_fuse.c writes in place keeps its first source's layout.
+ *
  * Owns: every step's primitives, memory objects and packed weights.
  * Threading: steps run on one thread; oneDNN forks its OpenMP team.
  */
@@ -112,13 +117,21 @@ typedef struct {
     bool out_plain;
     void *own_w; /* packed weights when this batch size chose a layout of its own */
     int threads;  /* OpenMP threads this primitive was built for and runs with */
+    bool custom;  /* plain C on the oneDNN layouts instead of a primitive (cpu_layout.c) */
+    bool relu;    /* custom binary: ReLU after the op */
+    bl_cpu_view v_src[2], v_dst;
 } inst;
 
 /* Work below which a step runs on one thread: forking and joining a team costs a few µs on
  * an idle machine and a whole scheduler time slice when a core is busy elsewhere (the team
- * waits for its preempted member at every barrier). About 50 µs of single-core work. */
+ * waits for its preempted member at every barrier). About 50 µs of single-core work.
+ * Pooling, GlobalAveragePool and binary steps are memory-bound: one thread reading what a
+ * two-thread step just wrote fetches half of it from the other core's cache, so they split
+ * already from 16384 elements (whalecall-small at batch 8 on 2 threads: its MaxPools
+ * 1.3-1.9x slower serial; the whole model 17% faster with this threshold than with 131072;
+ * resnet18 and efficientnet_b0 unchanged). */
 #define SERIAL_FLOPS 3e6
-#define SERIAL_ELEMS 131072.0
+#define SERIAL_ELEMS 16384.0
 
 typedef struct {
     step_kind kind;
@@ -132,7 +145,7 @@ typedef struct {
     inst in[MAX_INST];
     int n_in;
     int threads_gen; /* ex->threads_gen the instances were built for */
-    void *packed_w;          /* weights in the layout of the first instance */
+    void *packed_w;          /* weights in the layout of the first instance (bl_cpu_weights_alloc) */
     dnnl_memory_desc_t packed_md;
 } dnnl_priv;
 
@@ -149,7 +162,6 @@ static void dnnl_priv_destroy(bl_cpu_step *st) {
     dnnl_priv *p = st->priv;
     if (!p) return;
     for (int i = 0; i < p->n_in; i++) destroy_inst(&p->in[i]);
-    free(p->packed_w);
     free(p);
 }
 
@@ -232,12 +244,13 @@ static bl_status pack_weights(bl_cpu_exec *ex, dnnl_priv *p, inst *it, const bl_
         return BL_OK;
     }
     size_t wb = dnnl_memory_desc_get_size(wmd);
-    void *buf = aligned_alloc(64, align64(wb));
+    bool pooled = !p->packed_w; /* the first layout lives as long as the executor */
+    void *buf = pooled ? bl_cpu_weights_alloc(ex, wb) : aligned_alloc(64, align64(wb));
     BL_RETURN_IF(!buf, BL_ERR_NOMEM, "out of memory packing weights");
     dnnl_primitive_t re = NULL;
     bl_status s = make_reorder(ex, uw, wmd, &re);
     if (s != BL_OK) {
-        free(buf);
+        if (!pooled) free(buf);
         return s;
     }
     if (re) {
@@ -249,7 +262,7 @@ static bl_status pack_weights(bl_cpu_exec *ex, dnnl_priv *p, inst *it, const bl_
         dnnl_stream_wait(ex->stream);
         dnnl_memory_destroy(a), dnnl_memory_destroy(bm), dnnl_primitive_destroy(re);
         if (ds != dnnl_success) {
-            free(buf);
+            if (!pooled) free(buf);
             return BL_ERROR(BL_ERR_INTERNAL, "weight reorder failed");
         }
     } else {
@@ -301,6 +314,53 @@ static bool wino_eligible(const geom *gm, int64_t groups, const bl_tensor *w, co
     return w->dims[0] >= 32 && w->dims[1] >= 32 && ty[2] * ty[3] >= 16;
 }
 
+/* The output buffer must hold the instance's layout: grow its planned size before the arena
+ * exists, fail after (the arena cannot grow). */
+static bl_status claim_out_bytes(bl_cpu_exec *ex, const dnnl_priv *p, const inst *it) {
+    int64_t ob = (int64_t)dnnl_memory_desc_get_size(&it->out_md);
+    BL_RETURN_IF(ex->arena && ob > ex->min_bytes[p->out_root], BL_ERR_INTERNAL,
+                 "oneDNN chose a layout of %lld bytes for a buffer planned with %lld; create the executor again",
+                 (long long)ob, (long long)ex->min_bytes[p->out_root]);
+    if (ob > ex->min_bytes[p->out_root]) ex->min_bytes[p->out_root] = ob;
+    return BL_OK;
+}
+
+/* GlobalAveragePool and per-channel Add/Sub/Mul ([N, C, 1, ...] second operand) in plain C
+ * on the layouts their sources come in (cpu_layout.c explains why): true when this instance
+ * runs so. GlobalAveragePool writes plain [N, C, 1, ...]; the binary op keeps its first
+ * source's layout when the plan allows. */
+static bool try_custom(bl_cpu_exec *ex, const bl_cpu_step *st, const dnnl_priv *p, inst *it,
+                       const dnnl_memory_desc_t *usrc, const dnnl_memory_desc_t *udst) {
+    const bl_node *nd = st->node;
+    const bl_cpu_fuse *fu = &ex->fuse[st->ni];
+    if (getenv("BL_CPU_LAYOUT_KERNELS") && !strcmp(getenv("BL_CPU_LAYOUT_KERNELS"), "0")) return false;
+    if (p->kind == K_GAP) {
+        if (nd->fused_act != BL_OP_NONE || !bl_cpu_view_of(&usrc[0], &it->v_src[0])) return false;
+        it->out_md = *udst;
+        it->out_plain = true;
+        return true;
+    }
+    if (p->kind != K_BINARY || usrc[1].ndims != usrc[0].ndims || usrc[1].dims[0] != usrc[0].dims[0] ||
+        usrc[1].dims[1] != usrc[0].dims[1])
+        return false;
+    for (int i = 2; i < usrc[1].ndims; i++)
+        if (usrc[1].dims[i] != 1) return false;
+    if (nd->fused_act != BL_OP_NONE && nd->fused_act != BL_OP_RELU) return false;
+    if (fu->post != BL_CPU_POST_NONE && fu->post != BL_CPU_POST_RELU) return false;
+    /* in place (cpu_fuse.c): the result keeps the source's layout */
+    bool inplace = p->out_root == bl_memplan_root(&ex->plan, p->src_t[0]);
+    it->out_md = p->out_any || inplace ? usrc[0] : *udst;
+    if (!bl_cpu_view_of(&usrc[0], &it->v_src[0]) || !bl_cpu_view_of(&usrc[1], &it->v_src[1]) ||
+        !bl_cpu_view_of(&it->out_md, &it->v_dst))
+        return false;
+    /* oneDNN's jit kernel is as fast or faster on channel blocks (measured, in place), as
+     * long as the scale comes in the same blocks (else it runs its reference kernel) */
+    if (it->v_src[0].cb > 1 && it->v_src[1].cb == it->v_src[0].cb) return false;
+    it->relu = nd->fused_act == BL_OP_RELU || fu->post == BL_CPU_POST_RELU;
+    it->out_plain = dnnl_memory_desc_equal(&it->out_md, udst);
+    return true;
+}
+
 /* Build the primitive (and its reorders/memories) for batch n. */
 static bl_status build_inst(bl_cpu_exec *ex, bl_cpu_step *st, int64_t n, inst *it) {
     const bl_graph *g = ex->g;
@@ -342,10 +402,21 @@ static bl_status build_inst(bl_cpu_exec *ex, bl_cpu_step *st, int64_t n, inst *i
     bool sum = p->kind == K_CONV && fu->sum_t >= 0;
     dnnl_memory_desc_t sum_md;
     if (sum) given_md(ex, fu->sum_t, n, &sum_md);
+    if ((p->kind == K_GAP || p->kind == K_BINARY) && try_custom(ex, st, p, it, usrc, &udst)) {
+        if (it->threads != ex->threads) omp_set_num_threads(ex->threads);
+        it->custom = true;
+        it->ws_bytes = 64;
+        bl_status cs = claim_out_bytes(ex, p, it);
+        if (cs != BL_OK) destroy_inst(it);
+        return cs;
+    }
     /* Always any (then a reorder when the result must be plain): a plain destination with a
      * blocked or channels-last source makes oneDNN 2.6 fall back to its reference kernels
      * for pooling and binary ops */
     const dnnl_memory_desc_t *dst_req = sum ? &sum_md : &any_dst;
+    /* a binary op written in place into its first source (cpu_fuse.c) keeps that layout */
+    bool inplace = p->kind == K_BINARY && p->out_root == bl_memplan_root(&ex->plan, p->src_t[0]);
+    if (inplace) dst_req = &usrc[0];
     dnnl_primitive_attr_t attr;
     DNNL_TRY(dnnl_primitive_attr_create(&attr), "attr");
     dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user);
@@ -385,15 +456,26 @@ static bl_status build_inst(bl_cpu_exec *ex, bl_cpu_step *st, int64_t n, inst *i
          * choice when it has <= 4 channels, as a first layer does) and destination, (2)
          * oneDNN's own choice. Blocked first because oneDNN 2.6 otherwise picks channels-last
          * brgemm kernels on AVX-512, measured 1.3-1.6x slower for resnet18/efficientnet_b0
-         * at batch 8 (user CPU time; bench/models/results.md). Except for a batch of one
-         * through a k×k non-depthwise kernel: there the brgemm kernels were faster on every
-         * resnet18 layer (1.5x overall; 5x for the 7×7 stem on one channel). A sum post-op
-         * fixes the destination to its addend's layout. */
+         * at batch 8 (user CPU time; bench/models/results.md). Except for a batch of one:
+         * there the brgemm kernels were faster on every resnet18 k×k layer (1.5x overall; 5x
+         * for the 7×7 stem on one channel), and on efficientnet_b0's 1×1 convolutions at
+         * small maps (1.1-1.4x per layer; the whole model 4-10% with its depthwise layers
+         * channels-last too, so that no reorder sits between them). Every convolution at
+         * batch 1 lets oneDNN choose, so a net stays in one layout (a mix of blocked depthwise
+         * and channels-last pointwise layers fell to reference kernels). A sum post-op fixes
+         * the destination to its addend's layout. */
         dnnl_memory_desc_t blk_src, blk_dst;
-        bool spatial_k = false; /* a k×k (k > 1) kernel that is not depthwise */
-        for (int i = 0; i < gm->sp; i++) spatial_k |= gm->kernel[i] > 1;
-        spatial_k &= groups == 1;
-        dnnl_format_tag_t bt = n == 1 && spatial_k ? dnnl_format_tag_undef : blocked_tag(r);
+        dnnl_format_tag_t bt = n == 1 ? dnnl_format_tag_undef : blocked_tag(r);
+        /* Feature maps with fewer channels than a block (e.g. 8 of 16 lanes) would be mostly
+         * padding: oneDNN's choice (channels-last) there too. whalecall-small (2-64
+         * channels): 12-22% faster at batch 8 and 32, its first MaxPool on 8 channels 1.6x.
+         * Not for 1×1 maps (squeeze-excitation vectors), whose layout only decides that of
+         * the scale the per-channel Mul reads. Sources with <= 4 channels (first layers)
+         * count as wide: their destination decides. */
+        int64_t opix = 1;
+        for (int i = 2; i < r; i++) opix *= ty[i];
+        int64_t blk = bt == dnnl_nCw16c || bt == dnnl_nChw16c || bt == dnnl_nCdhw16c ? 16 : 8;
+        if (bt && opix > 1 && (ty[1] < blk || (tx[1] > 4 && tx[1] < blk))) bt = dnnl_format_tag_undef;
         dnnl_memory_desc_init_by_tag(&blk_src, r, xd, dnnl_f32, bt && tx[1] > 4 ? bt : dnnl_format_tag_any);
         dnnl_memory_desc_init_by_tag(&blk_dst, r, yd, dnnl_f32, bt ? bt : dnnl_format_tag_any);
         const dnnl_memory_desc_t *pref_dst = sum ? &sum_md : &blk_dst;
@@ -474,7 +556,7 @@ static bl_status build_inst(bl_cpu_exec *ex, bl_cpu_step *st, int64_t n, inst *i
         }
         /* the result stays in the primitive's layout when the plan allows it (or a sum forced
          * the layout of the tensor it adds); otherwise it is reordered to plain */
-        bool need_plain = !(p->out_any || sum);
+        bool need_plain = !(p->out_any || sum || inplace);
         if (sum && !dnnl_memory_desc_equal(dmd, &sum_md)) {
             s = BL_ERROR(BL_ERR_INTERNAL, "fused residual: oneDNN changed the layout of the sum");
             goto done;
@@ -490,13 +572,7 @@ static bl_status build_inst(bl_cpu_exec *ex, bl_cpu_step *st, int64_t n, inst *i
         dnnl_memory_create(&it->m_udst, it->re_dst ? &udst : dmd, ex->engine, DNNL_MEMORY_NONE);
         if (it->re_dst) dnnl_memory_create(&it->m_dst, dmd, ex->engine, DNNL_MEMORY_NONE);
         if (scm && dnnl_memory_desc_get_size(scm)) dnnl_memory_create(&it->m_scratch, scm, ex->engine, DNNL_MEMORY_NONE);
-        int64_t ob = (int64_t)dnnl_memory_desc_get_size(&it->out_md);
-        if (ex->arena && ob > ex->min_bytes[p->out_root]) { /* planned at creation: cannot grow */
-            s = BL_ERROR(BL_ERR_INTERNAL, "oneDNN chose a layout of %lld bytes for a buffer planned with %lld; "
-                         "create the executor again", (long long)ob, (long long)ex->min_bytes[p->out_root]);
-            goto done;
-        }
-        if (ob > ex->min_bytes[p->out_root]) ex->min_bytes[p->out_root] = ob;
+        if ((s = claim_out_bytes(ex, p, it)) != BL_OK) goto done;
         ds = dnnl_primitive_create(&it->prim, pd);
         if (ds != dnnl_success) s = BL_ERROR(BL_ERR_UNSUPPORTED, "oneDNN primitive creation failed (status %d)", (int)ds);
     }
@@ -532,6 +608,15 @@ static bl_status run_dnnl(bl_cpu_exec *ex, bl_cpu_step *st, int64_t n) {
     }
     unsigned char *ws = bl_cpu_workspace(ex, it->ws_bytes);
     BL_CHECK_ALLOC(ws);
+    if (it->custom) {
+        const float *x = ex->ptr[p->src_t[0]];
+        float *y = ex->ptr[p->out_t];
+        if (p->kind == K_GAP) bl_cpu_gap_view(x, &it->v_src[0], y, it->threads);
+        else bl_cpu_chan_binary_view(st->node->op, x, &it->v_src[0], ex->ptr[p->src_t[1]], &it->v_src[1], y,
+                                     &it->v_dst, it->relu, it->threads);
+        ex->md[p->out_root] = it->out_plain ? NULL : &it->out_md;
+        return BL_OK;
+    }
     if (it->threads != ex->threads) omp_set_num_threads(it->threads);
     bl_status s = exec_inst(ex, p, it, ws);
     if (it->threads != ex->threads) omp_set_num_threads(ex->threads);

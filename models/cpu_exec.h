@@ -86,6 +86,11 @@ struct bl_cpu_exec {
     int *sym_t;
     int64_t **sym_buf;
     int64_t sym_n;
+    /* BL_CPU_PROFILE=1 (developer aid): per-step wall time summed over runs, printed to
+     * stderr by destroy; NULL when off */
+    double *prof;
+    int64_t prof_runs;
+    struct bl_cpu_chunk *wpool; /* packed weights of the first instance of every step */
 };
 
 /* Buffer of tensor t during the current run. */
@@ -96,6 +101,11 @@ static inline int64_t bl_cpu_numel(const bl_cpu_exec *ex, int t, int64_t n) {
 }
 /* Concrete dims of tensor t for batch n into d; returns the rank. */
 int bl_cpu_dims(const bl_cpu_exec *ex, int t, int64_t n, int64_t *d);
+/* Memory for packed weights that live as long as the executor (64-byte aligned, freed by
+ * destroy, never individually): carved from large chunks on transparent huge pages, so
+ * that streaming the weights of a batch-1 run does not miss the TLB every 4 KiB. NULL on
+ * allocation failure. */
+void *bl_cpu_weights_alloc(bl_cpu_exec *ex, size_t bytes);
 /* Workspace of at least `bytes` (64-byte aligned); NULL on allocation failure. */
 void *bl_cpu_workspace(bl_cpu_exec *ex, size_t bytes);
 
@@ -137,6 +147,33 @@ const char *bl_cpu_check_eltwise(const bl_graph *g, const bl_node *nd);
 const char *bl_cpu_check_reduce(const bl_graph *g, const bl_node *nd);
 const char *bl_cpu_check_shape(const bl_graph *g, const bl_node *nd);
 const char *bl_cpu_check_conv(const bl_graph *g, const bl_node *nd);
+
+/* ---- cpu_ip.c: Gemm with constant weights as a oneDNN inner product ---- */
+/* True for a Gemm cpu_ip.c runs: activations [M, K] (no transA), constant B, alpha 1, no
+ * bias or a constant [N] / [1, N] bias with beta 1, no fused activation. */
+bool bl_cpu_gemm_is_ip(const bl_graph *g, const bl_node *nd);
+bl_status bl_cpu_prepare_gemm_ip(bl_cpu_exec *ex, bl_cpu_step *st);
+
+/* ---- cpu_layout.c: plain-C kernels on oneDNN activation layouts ---- */
+/* An f32 activation layout as strides. Element (n, c, spatial s) lies at
+ * off0 + n*sn + (c / cb)*sc + c % cb + sum_i s_i*ss[i] when cb > 1 (a channel block),
+ * off0 + n*sn + c*sc + sum_i s_i*ss[i] otherwise; cb == 1 means the channels are the
+ * innermost axis (sc == 1), cb == 0 channel-major (NCHW-like). Spatial dims are padded at
+ * the front to 3 (sdim 1, ss 0). */
+typedef struct {
+    int64_t N, C, Cp;     /* Cp: channels padded to the block */
+    int64_t sn, sc, off0;
+    int64_t sdim[3], ss[3], S; /* S: pixels per channel */
+    int cb, nsp;
+} bl_cpu_view;
+/* Fill v for md; false for layouts it cannot describe (several blocks, non-f32, extra flags). */
+bool bl_cpu_view_of(const dnnl_memory_desc_t *md, bl_cpu_view *v);
+/* GlobalAveragePool of x (view v) into plain y[N*C]. */
+void bl_cpu_gap_view(const float *x, const bl_cpu_view *v, float *y, int threads);
+/* y = x op s[n, c] (op: Add, Sub, Mul; s a per-channel [N, C, 1, ...] tensor in view vs),
+ * then max(0, ·) when relu; y (view vy, same shape as x) may be x. */
+void bl_cpu_chan_binary_view(bl_op op, const float *x, const bl_cpu_view *vx, const float *s,
+                             const bl_cpu_view *vs, float *y, const bl_cpu_view *vy, bool relu, int threads);
 
 /* Apply a fused activation (bl_node.fused_act) in place on x[0..count). */
 void bl_cpu_apply_act(bl_op act, float alpha, float beta, float *x, int64_t count);

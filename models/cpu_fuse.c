@@ -10,6 +10,8 @@
  *    only done when nothing reads `other` after the Conv runs and `other` is an intermediate
  *    (never a graph input, constant or output) computed before the Conv.
  *  - A oneDNN binary Add/Mul/Sub followed by its only reader Relu gets a ReLU post-op.
+ *  - Such a binary op with a per-channel second operand (squeeze-excitation) writes in place
+ *    into its first operand's buffer when nothing reads that afterwards.
  * Then the layout plan: a buffer (an alias group) may hold oneDNN's preferred (blocked,
  * channel-padded) layout when every node writing it is a oneDNN step (Conv, pools, oneDNN
  * binary) and every node reading it is a oneDNN step that accepts any layout (Conv, pools,
@@ -151,6 +153,28 @@ static void fuse_residual(bl_cpu_exec *ex, const readers *rd, int ai) {
     }
 }
 
+/* A oneDNN-eligible Add/Sub/Mul with a per-channel second operand ([N, C, 1, ...], the
+ * squeeze-excitation scale) writes in place into its full-shaped operand's buffer when that
+ * is an intermediate nothing reads afterwards: one pass over the tensor instead of reading
+ * it and writing (and first fetching) another as large. */
+static void fuse_inplace_binary(bl_cpu_exec *ex, int ai) {
+    const bl_graph *g = ex->g;
+    const bl_node *an = &g->nodes[ai];
+    if (ex->fuse[ai].skip || !bl_cpu_binary_is_dnnl(g, an)) return;
+    int y = an->outputs[0];
+    const bl_tensor *ty = &g->tensors[y];
+    int full = same_dims(&g->tensors[an->inputs[0]], ty) ? 0 : 1, x = an->inputs[full], sc = an->inputs[1 - full];
+    const bl_tensor *tx = &g->tensors[x];
+    if (!per_channel(&g->tensors[sc], ty) || same_dims(&g->tensors[sc], ty)) return;
+    if (is_io_or_const(ty) || is_io_or_const(tx) || tx->producer < 0 || tx->dtype != ty->dtype) return;
+    int r = root(ex, x);
+    if (is_io_or_const(&g->tensors[r]) || root(ex, sc) == r) return;
+    for (int j = ai + 1; j < g->n_nodes; j++) /* fused readers too: conservative */
+        for (int q = 0; q < g->nodes[j].n_inputs; q++)
+            if (g->nodes[j].inputs[q] >= 0 && root(ex, g->nodes[j].inputs[q]) == r) return;
+    ex->alias_to[y] = x;
+}
+
 /* Does node j, reading tensor slot q, run as a oneDNN step that takes any layout there? */
 static bool reads_any_layout(const bl_cpu_exec *ex, int j, int q) {
     const bl_node *nd = &ex->g->nodes[j];
@@ -217,6 +241,7 @@ bl_status bl_cpu_plan_fusion(bl_cpu_exec *ex) {
             ex->fuse[i].post = BL_CPU_POST_RELU;
             ex->fuse[i].out_t = g->nodes[rd.node[rd.start[g->nodes[i].outputs[0]]]].outputs[0];
         }
+    for (int i = 0; i < nn; i++) fuse_inplace_binary(ex, i);
     /* layouts, per buffer (alias root): bad when any tensor sharing it disqualifies it */
     for (int t = 0; t < nt; t++) {
         const bl_tensor *tt = &g->tensors[t];

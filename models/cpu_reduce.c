@@ -4,7 +4,8 @@
  * GlobalMaxPool, ReduceMean/Max/Sum/L2, Softmax, LogSoftmax, BatchNormalization (inference,
  * when not folded into a Conv), InstanceNormalization, LayerNormalization (plain C over an
  * [outer, len, inner] view of the tensor, OpenMP over outer×inner), and Gemm/MatMul
- * (oneDNN's dnnl_sgemm, row-major, multithreaded; a MatMul whose B is 2-D folds the
+ * (oneDNN's dnnl_sgemm, row-major, multithreaded; a Gemm with constant weights goes to
+ * cpu_ip.c instead (packed once); a MatMul whose B is 2-D folds the
  * batch into M so it is one call). Owns each step's parameter block.
  * Threading: steps run on one thread; loops fork OpenMP teams.
  */
@@ -391,6 +392,13 @@ bl_status bl_cpu_prepare_reduce(bl_cpu_exec *ex, bl_cpu_step *st) {
         return BL_OK;
     }
     case BL_OP_GEMM: {
+        /* constant weights: oneDNN inner product, packed once (cpu_ip.c); the reference mode
+         * (no_fusion) keeps dnnl_sgemm */
+        if (!ex->opts.no_fusion && bl_cpu_gemm_is_ip(ex->g, nd)) {
+            if (bl_cpu_prepare_gemm_ip(ex, st) == BL_OK) return BL_OK;
+            if (st->destroy) st->destroy(st);
+            st->priv = NULL, st->destroy = NULL, st->run = NULL; /* fall back to dnnl_sgemm */
+        }
         gemm_params *p = calloc(1, sizeof *p);
         BL_CHECK_ALLOC(p);
         st->priv = p;

@@ -14,19 +14,67 @@
  * Threads: Debian's libdnnl uses OpenMP (ldd shows libgomp), so the thread count is the
  * calling thread's OpenMP setting: run() calls omp_set_num_threads(threads) first, which
  * affects only parallel regions started from that thread (no process-wide state).
- * Owns: the arena, the workspace, every step and its primitives.
+ * Memory: buffers of 2 MiB and more (arena, workspace) and the packed weights (carved from
+ * 16 MiB chunks, bl_cpu_weights_alloc) sit on transparent huge pages where the kernel allows
+ * (madvise); BL_CPU_HUGEPAGES=0 turns that off (to compare). BL_CPU_PROFILE=1 prints the
+ * time of every step, plain-C ones included, when the executor is destroyed.
+ * Owns: the arena, the workspace, the packed-weight chunks, every step and its primitives.
  */
 #include <math.h>   /* expf, tanhf for fused activations */
 #include <omp.h>    /* omp_set_num_threads, omp_get_num_procs */
-#include <stdio.h>  /* snprintf */
-#include <stdlib.h> /* calloc, free, aligned_alloc */
-#include <string.h> /* memcpy */
+#include <stdio.h>  /* snprintf, fprintf for BL_CPU_PROFILE */
+#include <stdlib.h> /* calloc, free, aligned_alloc, getenv */
+#include <time.h>   /* clock_gettime for BL_CPU_PROFILE */
+#include <string.h> /* memcpy, strcmp */
+#include <sys/mman.h> /* madvise (transparent huge pages for large buffers) */
 
 #include "models/cpu_exec.h" /* bl_cpu_exec, step builders */
 
+/* Buffers of 2 MiB and more (the arena, the workspace at larger batches) start on a 2 MiB
+ * boundary and ask Linux for transparent huge pages (where THP is "madvise", as on most
+ * distributions, nothing else gives them): a CNN sweeps several MiB of activations per layer,
+ * and with 4 KiB pages each sweep misses the TLB every 4 KiB (expensive under a hypervisor's
+ * nested page tables). Harmless where THP is off. */
+#define HUGE_BYTES ((size_t)2 << 20)
 static void *aligned_bytes(size_t bytes) {
+    if (bytes >= HUGE_BYTES && !(getenv("BL_CPU_HUGEPAGES") && !strcmp(getenv("BL_CPU_HUGEPAGES"), "0"))) {
+        size_t b = (bytes + HUGE_BYTES - 1) / HUGE_BYTES * HUGE_BYTES;
+        void *p = aligned_alloc(HUGE_BYTES, b);
+#ifdef MADV_HUGEPAGE
+        if (p) madvise(p, b, MADV_HUGEPAGE); /* advice only: failure changes nothing */
+#endif
+        return p;
+    }
     size_t b = (bytes + 63) / 64 * 64;
     return aligned_alloc(64, b ? b : 64);
+}
+
+struct bl_cpu_chunk {
+    struct bl_cpu_chunk *next;
+    unsigned char *base;
+    size_t used, cap;
+};
+
+#define WEIGHT_CHUNK ((size_t)16 << 20)
+void *bl_cpu_weights_alloc(bl_cpu_exec *ex, size_t bytes) {
+    bytes = (bytes + 63) / 64 * 64;
+    struct bl_cpu_chunk *c = ex->wpool;
+    if (!c || c->cap - c->used < bytes) {
+        c = malloc(sizeof *c);
+        if (!c) return NULL;
+        c->cap = bytes > WEIGHT_CHUNK ? bytes : WEIGHT_CHUNK;
+        c->base = aligned_bytes(c->cap);
+        if (!c->base) {
+            free(c);
+            return NULL;
+        }
+        c->used = 0;
+        c->next = ex->wpool;
+        ex->wpool = c;
+    }
+    void *p = c->base + c->used;
+    c->used += bytes;
+    return p;
 }
 
 int bl_cpu_dims(const bl_cpu_exec *ex, int t, int64_t n, int64_t *d) {
@@ -111,13 +159,52 @@ static bool cpu_supports_op(const bl_graph *g, int ni, char *why, size_t cap) {
     return false;
 }
 
+static double now_s(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+/* BL_CPU_PROFILE: the steps by total time, slowest first (a developer aid, like
+ * ONEDNN_VERBOSE, that also covers the plain-C steps). */
+static void print_profile(const bl_cpu_exec *ex) {
+    if (!ex->prof || !ex->prof_runs) return;
+    int *ord = malloc((size_t)(ex->n_steps ? ex->n_steps : 1) * sizeof *ord);
+    if (!ord) return;
+    double tot = 0;
+    for (int i = 0; i < ex->n_steps; i++) { /* insertion sort, slowest first */
+        int j = i;
+        for (; j > 0 && ex->prof[ord[j - 1]] < ex->prof[i]; j--) ord[j] = ord[j - 1];
+        ord[j] = i;
+        tot += ex->prof[i];
+    }
+    fprintf(stderr, "BL_CPU_PROFILE: %lld runs, %.3f ms per run in steps\n", (long long)ex->prof_runs,
+            1e3 * tot / (double)ex->prof_runs);
+    for (int k = 0; k < ex->n_steps; k++) {
+        int i = ord[k];
+        if (!ex->steps[i].run) continue;
+        const bl_node *nd = ex->steps[i].node;
+        fprintf(stderr, "  %8.4f ms  %-18s %s\n", 1e3 * ex->prof[i] / (double)ex->prof_runs, bl_op_name(nd->op),
+                nd->name);
+    }
+    free(ord);
+}
+
 static void cpu_destroy(void *impl) {
     bl_cpu_exec *ex = impl;
     if (!ex) return;
-    for (int i = 0; i < ex->n_steps; i++) {
+    print_profile(ex);
+    free(ex->prof);
+    for (int i = 0; i < ex->n_steps; i++) { /* steps first: their primitives point into the pool */
         bl_cpu_step *st = &ex->steps[i];
         if (st->destroy) st->destroy(st);
         else free(st->priv);
+    }
+    while (ex->wpool) {
+        struct bl_cpu_chunk *c = ex->wpool;
+        ex->wpool = c->next;
+        free(c->base);
+        free(c);
     }
     free(ex->steps);
     bl_memplan_free(&ex->plan);
@@ -270,6 +357,8 @@ static bl_status cpu_create(const bl_graph *g, const bl_exec_opts *opts, void **
                      (long long)ex->plan.arena_bytes);
         goto fail;
     }
+    if (getenv("BL_CPU_PROFILE") && strcmp(getenv("BL_CPU_PROFILE"), "0"))
+        ex->prof = calloc((size_t)(ex->n_steps ? ex->n_steps : 1), sizeof *ex->prof);
     *impl = ex;
     return BL_OK;
 fail:
@@ -299,12 +388,15 @@ static bl_status cpu_run(void *impl, int64_t n, const void *const *inputs, void 
     for (int i = 0; i < ex->n_steps; i++) {
         bl_cpu_step *st = &ex->steps[i];
         if (!st->run) continue;
+        double t0 = ex->prof ? now_s() : 0;
         bl_status s = st->run(ex, st, n);
+        if (ex->prof) ex->prof[i] += now_s() - t0;
         if (s != BL_OK) {
             bl_error_prefix("running node '%s' (%s): ", st->node->name, bl_op_name(st->node->op));
             return s;
         }
     }
+    ex->prof_runs++;
     for (int k = 0; k < g->n_outputs; k++) {
         int t = g->outputs[k];
         const bl_tensor *tt = &g->tensors[t];

@@ -10,7 +10,10 @@
  * after bl_exec_set_threads, which makes the oneDNN steps rebuild their primitives), fold
  * exactly the expected nodes, and keep tensors in oneDNN layouts. A second graph reads the
  * residual's addend again after the Conv, a third adds a Conv's own input to its output: the
- * in-place sum must be refused in both (else a read sees the half-written sum).
+ * in-place sum must be refused in both (else a read sees the half-written sum). A fourth
+ * graph ends in a squeeze-excitation block whose scale Mul writes in place into its input
+ * (nothing reads that afterwards), a GlobalAveragePool on a oneDNN layout with padded channel
+ * blocks (20 channels) and a Gemm with constant weights and bias (oneDNN inner product).
  */
 #include <math.h>
 #include <stdlib.h>
@@ -172,6 +175,32 @@ static bl_graph *build_self_read(void) {
     return g;
 }
 
+/* Squeeze-excitation with an in-place scale, then GlobalAveragePool → Flatten → Gemm. */
+static bl_graph *build_se_head(void) {
+    int x;
+    bl_graph *g = begin(3, 10, 12, &x);
+    int t0 = conv(g, x, 3, 20, 3, 1);
+    int t1 = binary(g, BL_OP_MUL, t0, unary(g, BL_OP_SIGMOID, t0)); /* swish */
+    int t2 = unary(g, BL_OP_GLOBAL_AVERAGE_POOL, t1);
+    int t3 = unary(g, BL_OP_RELU, conv(g, t2, 20, 5, 1, 1));
+    int t4 = unary(g, BL_OP_SIGMOID, conv(g, t3, 5, 20, 1, 1));
+    int t5 = binary(g, BL_OP_MUL, t1, t4); /* t1 is not read again: in place */
+    int t6 = conv(g, t5, 20, 20, 1, 1);
+    int t7 = unary(g, BL_OP_GLOBAL_AVERAGE_POOL, t6);
+    int f = tensor(g, "flat");
+    bl_graph_add_node(g, "", BL_OP_FLATTEN, &t7, 1, &f, 1, NULL, 0, NULL);
+    int64_t wd[2] = {7, 20}, bd[1] = {7};
+    int in[3] = {f, constant(g, "fc_w", 2, wd, 0.3f), constant(g, "fc_b", 1, bd, 0.1f)};
+    int y = tensor(g, "fc");
+    bl_attr *a = calloc(1, sizeof *a);
+    a[0] = attr_int("transB", 1);
+    bl_graph_add_node(g, "", BL_OP_GEMM, in, 3, &y, 1, a, 1, NULL);
+    bl_status st = finish(g, y);
+    BL_CHECK(st == BL_OK, "se-head graph: %s", bl_error_message());
+    if (st != BL_OK) bl_graph_free(g), g = NULL;
+    return g;
+}
+
 static double rel_norm(const float *a, const float *b, size_t n) {
     double num = 0, den = 0;
     for (size_t i = 0; i < n; i++) num += (double)(a[i] - b[i]) * (a[i] - b[i]), den += (double)b[i] * b[i];
@@ -263,6 +292,13 @@ int main(void) {
         compare("self read", g, &st);
         BL_CHECK(st.n_fused == 0, "self read: the residual Add was fused (%d) into the Conv that reads its addend",
                  st.n_fused);
+        bl_graph_free(g);
+    }
+    g = build_se_head();
+    if (g) {
+        bl_exec_stats st = {0};
+        compare("se head", g, &st);
+        BL_CHECK(st.n_fused == 2, "se head: %d nodes folded, expected 2 (the swish)", st.n_fused);
         bl_graph_free(g);
     }
     return bl_test_finish("test_exec_fuse");
