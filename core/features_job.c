@@ -640,7 +640,7 @@ bl_status bl_features_compute(const char *audio_path, const char *out_path,
     int n_ch = 0, nm = fp->mel.n_mels;
     uint64_t samples = 0;
     bool threaded = opts->threads > 1;
-    d.block = opts->block_frames ? opts->block_frames : 65536;
+    d.block = opts->block_frames ? opts->block_frames : 262144;
 
     bl_status s = bl_frontend_create(fp, &fe);
     if (s == BL_OK) {

@@ -47,7 +47,7 @@ typedef struct {
     int threads;         /* >= 1: busy threads; > 1 adds a decode thread beside the front end */
     double start_s;      /* window start in the file, seconds */
     double duration_s;   /* window length, seconds; <= 0 = to the end */
-    size_t block_frames; /* frames per channel per decoded block; 0 = default (65536) */
+    size_t block_frames; /* frames per channel per decoded block; 0 = default (262144) */
 } bl_features_opts;
 
 typedef struct {
