@@ -299,16 +299,20 @@ static bool is_ref(const_dnnl_primitive_desc_t pd) {
 
 /* Whether a Conv tries oneDNN's Winograd kernels (F(4x4,3x3) or F(2x2,3x3), AVX-512 only;
  * oneDNN declines elsewhere and the direct kernels run): 2-D 3x3, stride 1, no dilation, no
- * groups, >= 32 input and output channels and >= 16 output pixels. Measured with oneDNN 2.6
- * on a Sapphire Rapids core, resnet18's shapes at batch 1, 8 and 32: 1.4-2.5x faster than
- * the direct kernels, except for few channels (16 -> 16 at 32x64: 3x slower) and tiny maps
- * (512 channels at 2x4: 1.1-1.4x slower), which the thresholds exclude. The result differs
+ * groups, >= 32 input and output channels, >= 16 output pixels, batches of >= 8. Measured
+ * with oneDNN 2.6 on a Sapphire Rapids core, resnet18's shapes at batch 8 and 32: 1.4-2.5x
+ * faster than the direct kernels, except for few channels (16 -> 16 at 32x64: 3x slower)
+ * and tiny maps (512 channels at 2x4: 1.1-1.4x slower), which the thresholds exclude. Below
+ * batch 8 the whole model was slower (batch 1: 10%, 2: 15%, 4: even): a small batch streams
+ * the weights from memory for little work, and Winograd's transformed weights are 1.8x
+ * (F(2x2,3x3)) to 4x (F(4x4,3x3)) larger. The result differs
  * from direct convolution by rounding only (float32 throughout; whole-model tests hold it to
  * the same 1e-4 relative error). BL_CONV_WINOGRAD=0 turns it off (e.g. to compare). */
-static bool wino_eligible(const geom *gm, int64_t groups, const bl_tensor *w, const int64_t *ty, int r) {
+static bool wino_eligible(const geom *gm, int64_t groups, const bl_tensor *w, const int64_t *ty, int r,
+                          int64_t n) {
     const char *env = getenv("BL_CONV_WINOGRAD");
     if (env && !strcmp(env, "0")) return false;
-    if (gm->sp != 2 || groups != 1 || r != 4) return false;
+    if (gm->sp != 2 || groups != 1 || r != 4 || n < 8) return false;
     for (int i = 0; i < 2; i++)
         if (gm->kernel[i] != 3 || gm->stride[i] != 1 || gm->dil[i] != 1) return false;
     return w->dims[0] >= 32 && w->dims[1] >= 32 && ty[2] * ty[3] >= 16;
@@ -483,7 +487,7 @@ static bl_status build_inst(bl_cpu_exec *ex, bl_cpu_step *st, int64_t n, inst *i
         /* Winograd first where it pays (wino_eligible), then direct: each through the same
          * layout attempts. */
         ds = dnnl_unimplemented;
-        for (int alg_i = wino_eligible(gm, groups, w, ty, r) ? 0 : 1; alg_i < 2 && ds != dnnl_success; alg_i++) {
+        for (int alg_i = wino_eligible(gm, groups, w, ty, r, n) ? 0 : 1; alg_i < 2 && ds != dnnl_success; alg_i++) {
             dnnl_alg_kind_t alg = alg_i == 0 ? dnnl_convolution_winograd : dnnl_convolution_direct;
             for (int attempt = blocked_src ? 0 : 1; attempt < 3; attempt++) {
                 const dnnl_memory_desc_t *src_a = attempt == 0 ? &usrc[0] : attempt == 1 ? &blk_src : &any_src;
