@@ -7,7 +7,11 @@ default model (models/zoo/whalecall-small) and with resnet18 (torchvision, first
 default model's front end, 128-frame windows, hop 32), side by side in one run with
 py_pipeline.py (soundfile + torchaudio mel + ONNX Runtime + numpy pooling + CSV writing)
 with the same thread count. Each side runs as its own process; wall time and peak RSS
-(ru_maxrss from wait4) are measured per process. Median of --repeat runs.
+(ru_maxrss from wait4) are measured per process, the two sides alternating. Median of
+--repeat runs, and best of them: on a virtual machine the hypervisor's steal time (CPU time
+taken by other guests, from /proc/stat) can add seconds to any single run, so the table also
+gives each side's mean steal as a share of its wall time; the best-of ratio is the one least
+disturbed by it.
 
 --rss-check adds baleen's peak RSS on a 10-minute file vs a --long-hours file (default 6 h):
 memory must be flat in input length.
@@ -28,11 +32,26 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 
 
+def steal_s():
+    """Steal time summed over all CPUs (s), from /proc/stat; 0 where there is none."""
+    try:
+        with open("/proc/stat") as f:
+            v = f.readline().split()
+        return int(v[8]) / os.sysconf("SC_CLK_TCK") if len(v) > 8 else 0.0
+    except OSError:
+        return 0.0
+
+
+STEAL = []  # steal share of wall time of each run_measured call
+
+
 def run_measured(cmd, env=None):
+    s0 = steal_s()
     t0 = time.perf_counter()
     p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
     _, status, ru = os.wait4(p.pid, 0)
     dt = time.perf_counter() - t0
+    STEAL.append((steal_s() - s0) / (dt * (os.cpu_count() or 1)))
     err = p.stderr.read().decode(errors="replace")
     p.stderr.close()
     if os.waitstatus_to_exitcode(status) != 0:
@@ -104,27 +123,30 @@ def main():
             f.write(f"sources: [{wav}]\nmodel: {mdir}\nbatch: {{size: 32}}\n"
                     "pooling: {segment_seconds: 60, aggregates: [max, mean, p90]}\n"
                     f"runtime: {{threads: {a.threads}, progress: none}}\n")
-        tb, rb, tp, rp = [], [], [], []
+        tb, rb, tp, rp, sb, sp = [], [], [], [], [], []
         for r in range(a.repeat):
             out = os.path.join(tmp, f"out_{name}_{r}")
             t, rss = run_measured([bl, "-q", "run", cfg, "-o", out])
-            tb.append(t); rb.append(rss)
+            tb.append(t); rb.append(rss); sb.append(STEAL[-1])
             shutil.rmtree(out, ignore_errors=True)
             out = os.path.join(tmp, f"py_{name}_{r}")
             t, rss = run_measured([py, os.path.join(HERE, "py_pipeline.py"), wav, mdir, out,
                                    "--threads", str(a.threads)])
-            tp.append(t); rp.append(rss)
+            tp.append(t); rp.append(rss); sp.append(STEAL[-1])
             shutil.rmtree(out, ignore_errors=True)
         b, p = statistics.median(tb), statistics.median(tp)
-        rows.append((name, b, p, max(rb), max(rp)))
-    lines = [f"End to end, {a.hours:g} h of 16 kHz audio, {a.threads} threads, batch 32, median of "
-             f"{a.repeat}; host {os.cpu_count()} cores.", "",
-             "| model | baleen (s) | baleen × realtime | Python pipeline (s) | Python × realtime | "
-             "speed-up | baleen peak RSS (MiB) | Python peak RSS (MiB) |",
-             "| --- | --- | --- | --- | --- | --- | --- | --- |"]
-    for name, b, p, rb, rp in rows:
-        lines.append(f"| {name} | {b:.2f} | {audio_s/b:.0f}× | {p:.2f} | {audio_s/p:.0f}× | {p/b:.2f}× | "
-                     f"{rb:.0f} | {rp:.0f} |")
+        rows.append((name, b, p, min(tb), min(tp), statistics.mean(sb), statistics.mean(sp),
+                     max(rb), max(rp)))
+    lines = [f"End to end, {a.hours:g} h of 16 kHz audio, {a.threads} threads, batch 32, "
+             f"{a.repeat} runs each (alternating); host {os.cpu_count()} cores.", "",
+             "| model | baleen median (s) | baleen × realtime | Python median (s) | Python × realtime | "
+             "speed-up (median) | baleen best (s) | Python best (s) | speed-up (best) | "
+             "steal baleen / Python | baleen peak RSS (MiB) | Python peak RSS (MiB) |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    for name, b, p, bmin, pmin, stb, stp, rb, rp in rows:
+        lines.append(f"| {name} | {b:.2f} | {audio_s/b:.0f}× | {p:.2f} | {audio_s/p:.0f}× | "
+                     f"{p/b:.2f}× | {bmin:.2f} | {pmin:.2f} | {pmin/bmin:.2f}× | "
+                     f"{100*stb:.0f}% / {100*stp:.0f}% | {rb:.0f} | {rp:.0f} |")
     if a.rss_check:
         lines += ["", "| input | baleen wall (s) | peak RSS (MiB) |", "| --- | --- | --- |"]
         for hours in (10 / 60, a.long_hours):
