@@ -45,13 +45,6 @@
 
 #define MAX_INST 8 /* cached batch sizes per node */
 
-#define DNNL_TRY(call, what)                                                                          \
-    do {                                                                                              \
-        dnnl_status_t dnnl_s_ = (call);                                                               \
-        if (dnnl_s_ != dnnl_success)                                                                  \
-            return BL_ERROR(BL_ERR_UNSUPPORTED, "oneDNN %s failed (status %d)", what, (int)dnnl_s_); \
-    } while (0)
-
 const char *bl_cpu_check_conv(const bl_graph *g, const bl_node *nd) {
     const bl_tensor *x = bl_node_input(g, nd, 0);
     if (!x || x->dtype != BL_DT_FLOAT) return "only float32 input is supported";

@@ -17,6 +17,15 @@
 #include "models/exec.h"  /* bl_exec_opts */
 #include "models/graph.h" /* bl_graph */
 
+/* Return BL_ERR_UNSUPPORTED, naming `what`, when a oneDNN call fails (the oneDNN steps:
+ * cpu_conv.c, cpu_ip.c). */
+#define DNNL_TRY(call, what)                                                                          \
+    do {                                                                                              \
+        dnnl_status_t dnnl_s_ = (call);                                                               \
+        if (dnnl_s_ != dnnl_success)                                                                  \
+            return BL_ERROR(BL_ERR_UNSUPPORTED, "oneDNN %s failed (status %d)", what, (int)dnnl_s_); \
+    } while (0)
+
 typedef struct bl_cpu_exec bl_cpu_exec;
 typedef struct bl_cpu_step bl_cpu_step;
 

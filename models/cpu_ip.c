@@ -73,13 +73,6 @@ bool bl_cpu_gemm_is_ip(const bl_graph *g, const bl_node *nd) {
     return true;
 }
 
-#define DNNL_TRY(call, what)                                                                          \
-    do {                                                                                              \
-        dnnl_status_t dnnl_s_ = (call);                                                               \
-        if (dnnl_s_ != dnnl_success)                                                                  \
-            return BL_ERROR(BL_ERR_UNSUPPORTED, "oneDNN %s failed (status %d)", what, (int)dnnl_s_); \
-    } while (0)
-
 static bl_status pack(bl_cpu_exec *ex, ip_priv *p, ip_inst *it, const float *w, const dnnl_memory_desc_t *uw,
                       const dnnl_memory_desc_t *wmd, void **out) {
     if (p->packed_w && dnnl_memory_desc_equal(wmd, &p->packed_md)) {
