@@ -1,12 +1,23 @@
 /* sha256.c — SHA-256 as specified in FIPS 180-4 §6.2 (see sha256.h).
  *
+ * Two code paths, chosen per state at bl_sha256_init: plain C written for clarity, and the
+ * x86 SHA extensions (SHA-NI: Intel since Ice Lake / Goldmont, AMD since Zen), about 8x
+ * faster, which matter for the model file hashed at the start of every run (45 MB for
+ * resnet18: ~0.25 s in C). BL_SHA256_ISA=c in the environment forces the C path (tests
+ * compare the two).
+ *
  * Owns nothing beyond the caller's state; no shared data, so any thread may hash its own
- * buffers. Written for clarity: chunk files are hashed once as they are written, which costs
- * far less than compressing them.
+ * buffers.
  */
 #include "sha256.h"
 
-#include <string.h> /* memcpy */
+#include <stdlib.h> /* getenv */
+#include <string.h> /* memcpy, strcmp */
+
+#if (defined(__GNUC__) || defined(__clang__)) && defined(__x86_64__)
+#include <immintrin.h> /* _mm_sha256rnds2_epu32 & co. */
+#define BL_SHA_HAVE_NI 1
+#endif
 
 static const uint32_t k_sha256_k[64] = {
     0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
@@ -39,12 +50,74 @@ static void sha256_block(uint32_t h[8], const unsigned char *p) {
     h[0] += a; h[1] += b; h[2] += c; h[3] += d; h[4] += e; h[5] += f; h[6] += g; h[7] += hh;
 }
 
+#if BL_SHA_HAVE_NI
+/* n blocks with the SHA extensions: the state lives as ABEF / CDGH in two registers; each
+ * sha256rnds2 does two rounds, msg1/msg2 extend the message schedule four words at a time
+ * (W[t] for t = 4g..4g+3 from the four previous groups). */
+__attribute__((target("sha,sse4.1,ssse3"))) static void sha256_blocks_ni(uint32_t h[8], const unsigned char *p,
+                                                                       size_t n) {
+    const __m128i bswap = _mm_set_epi64x(0x0c0d0e0f08090a0bLL, 0x0405060700010203LL);
+    __m128i tmp = _mm_shuffle_epi32(_mm_loadu_si128((const __m128i *)&h[0]), 0xB1); /* CDAB */
+    __m128i st1 = _mm_shuffle_epi32(_mm_loadu_si128((const __m128i *)&h[4]), 0x1B); /* EFGH */
+    __m128i st0 = _mm_alignr_epi8(tmp, st1, 8);                                       /* ABEF */
+    st1 = _mm_blend_epi16(st1, tmp, 0xF0);                                            /* CDGH */
+    for (; n > 0; n--, p += 64) {
+        __m128i save0 = st0, save1 = st1, w[4];
+        for (int g = 0; g < 16; g++) {
+            __m128i wg;
+            if (g < 4)
+                wg = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(p + 16 * g)), bswap);
+            else
+                wg = _mm_sha256msg2_epu32(
+                    _mm_add_epi32(_mm_sha256msg1_epu32(w[g & 3], w[(g + 1) & 3]),
+                                  _mm_alignr_epi8(w[(g + 3) & 3], w[(g + 2) & 3], 4)),
+                    w[(g + 3) & 3]);
+            w[g & 3] = wg;
+            __m128i m = _mm_add_epi32(wg, _mm_loadu_si128((const __m128i *)&k_sha256_k[4 * g]));
+            st1 = _mm_sha256rnds2_epu32(st1, st0, m);
+            st0 = _mm_sha256rnds2_epu32(st0, st1, _mm_shuffle_epi32(m, 0x0E));
+        }
+        st0 = _mm_add_epi32(st0, save0);
+        st1 = _mm_add_epi32(st1, save1);
+    }
+    tmp = _mm_shuffle_epi32(st0, 0x1B);           /* FEBA */
+    st1 = _mm_shuffle_epi32(st1, 0xB1);           /* DCHG */
+    st0 = _mm_blend_epi16(tmp, st1, 0xF0);        /* DCBA */
+    st1 = _mm_alignr_epi8(st1, tmp, 8);           /* HGFE */
+    _mm_storeu_si128((__m128i *)&h[0], st0);
+    _mm_storeu_si128((__m128i *)&h[4], st1);
+}
+#endif
+
+/* n consecutive 64-byte blocks through the state's code path. */
+static void sha256_blocks(bl_sha256 *s, const unsigned char *p, size_t n) {
+#if BL_SHA_HAVE_NI
+    if (s->ni) {
+        sha256_blocks_ni(s->h, p, n);
+        return;
+    }
+#endif
+    for (; n > 0; n--, p += 64) sha256_block(s->h, p);
+}
+
+bool bl_sha256_accelerated(void) {
+#if BL_SHA_HAVE_NI
+    const char *env = getenv("BL_SHA256_ISA");
+    if (env && !strcmp(env, "c")) return false;
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("sha") && __builtin_cpu_supports("sse4.1") && __builtin_cpu_supports("ssse3");
+#else
+    return false;
+#endif
+}
+
 void bl_sha256_init(bl_sha256 *s) {
     static const uint32_t h0[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
                                    0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
     memcpy(s->h, h0, sizeof h0);
     s->n_bytes = 0;
     s->buf_len = 0;
+    s->ni = bl_sha256_accelerated();
 }
 
 void bl_sha256_update(bl_sha256 *s, const void *data, size_t len) {
@@ -57,10 +130,12 @@ void bl_sha256_update(bl_sha256 *s, const void *data, size_t len) {
         p += take;
         len -= take;
         if (s->buf_len < 64) return;
-        sha256_block(s->h, s->buf);
+        sha256_blocks(s, s->buf, 1);
         s->buf_len = 0;
     }
-    for (; len >= 64; p += 64, len -= 64) sha256_block(s->h, p);
+    sha256_blocks(s, p, len / 64);
+    p += len / 64 * 64;
+    len %= 64;
     memcpy(s->buf, p, len);
     s->buf_len = len;
 }

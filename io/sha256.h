@@ -9,6 +9,7 @@
 #ifndef BL_SHA256_H
 #define BL_SHA256_H
 
+#include <stdbool.h> /* bool */
 #include <stddef.h>
 #include <stdint.h>
 
@@ -17,7 +18,12 @@ typedef struct {
     uint64_t n_bytes;      /* total bytes hashed so far */
     unsigned char buf[64]; /* partial block */
     size_t buf_len;
+    bool ni; /* hashing with the x86 SHA extensions (bl_sha256_accelerated at init) */
 } bl_sha256;
+
+/* Whether new states use the CPU's SHA extensions: the CPU has them and BL_SHA256_ISA is
+ * not "c". Both paths give the same digests. */
+bool bl_sha256_accelerated(void);
 
 void bl_sha256_init(bl_sha256 *s);
 void bl_sha256_update(bl_sha256 *s, const void *data, size_t len);
