@@ -1,6 +1,7 @@
 /* pipeline.c — `baleen run` end to end (pipeline.h): set up the model, front end, plan and
- * output directory; start the stage threads (stages.c: readers and model; scorer.c); show
- * progress on the caller's thread; join, close the outputs, summarise. Also the dry run.
+ * output directory; start the stage threads (stages.c: readers; scorer.c; progress), run the
+ * model stage (stages.c) on the caller's thread; join, close the outputs, summarise. Also
+ * the dry run.
  *
  * Owns: the run context (pipeline_impl.h) and everything it points to; the slots' packet
  * pools are allocated and freed here. Memory is bounded by configuration: per file in
@@ -9,8 +10,9 @@
  * BL_SCORE_QUEUE batches of scores; and the rows of the items the output directory holds
  * back to keep plan order.
  *
- * Threading: bl_pipeline_run is called from one thread, which becomes the progress thread;
- * see pipeline_impl.h for how the stages share the context.
+ * Threading: bl_pipeline_run is called from one thread, which creates the executor and then
+ * runs the model stage (run_threads says why); see pipeline_impl.h for how the stages share
+ * the context.
  */
 #include <inttypes.h> /* PRId64 */
 #include <math.h>     /* ceil */
@@ -315,18 +317,57 @@ static void *scorer_thread(void *arg) {
     return NULL;
 }
 
-/* Start the threads, show progress until the scorer is done, join. */
+typedef struct {
+    bl_run_ctx *c;
+    int64_t t0;
+} progress_arg;
+
+/* Show progress and pass on a stop request until the scorer is done. */
+static void *progress_thread(void *arg) {
+    const progress_arg *pa = arg;
+    bl_run_ctx *c = pa->c;
+    const bl_progress_mode pm = c->o->progress;
+    int64_t last = bl_now_ns();
+    bool drew = false;
+    while (!atomic_load(&c->scorer_finished)) {
+        struct timespec ts = {0, 50 * 1000000L};
+        nanosleep(&ts, NULL);
+        if (c->o->stop && *c->o->stop && !bl_run_stopping(c)) bl_run_stop(c);
+        int64_t now = bl_now_ns();
+        int64_t every = pm == BL_PROGRESS_JSON ? 1000000000 : 250000000;
+        if (pm != BL_PROGRESS_NONE && now - last >= every) {
+            bl_progress_snap snap;
+            snapshot(c, pa->t0, &snap);
+            if (pm == BL_PROGRESS_JSON) bl_progress_json(stderr, &snap);
+            else bl_progress_line(stderr, &snap), drew = true;
+            last = now;
+        }
+    }
+    if (drew) fputs("\r\033[K", stderr);
+    return NULL;
+}
+
+/* Start the threads, run the model stage on this thread, join.
+ *
+ * The model stage runs on the thread that created the executor (setup_model): the CPU
+ * executor's OpenMP team belongs to the thread that forks it, and libgomp counts the
+ * workers of every thread's team together. A second team (the creating thread's, idle)
+ * puts the count above the cores, and libgomp then lets idle workers spin only ~1000 times
+ * before sleeping in the kernel, so the running team's worker slept and was woken at almost
+ * every step (resnet18, batch 32, 2 threads: ~4000 sleeps per hour of audio, each step 15-25%
+ * slower than in `baleen model run`). Progress runs on a thread of its own instead. */
 static bl_status run_threads(bl_run_ctx *c, int64_t t0) {
     bl_reader_arg *ra = calloc((size_t)c->n_slots, sizeof *ra);
     pthread_t *rt = calloc((size_t)c->n_slots, sizeof *rt);
     bool *started = calloc((size_t)c->n_slots, sizeof *started);
-    pthread_t mt, st;
-    bool m_ok = false, s_ok = false;
+    pthread_t pt, st;
+    bool p_ok = false, s_ok = false;
+    progress_arg pa = {c, t0};
     bl_status s = ra && rt && started ? BL_OK : BL_ERROR(BL_ERR_NOMEM, "out of memory");
     if (s == BL_OK) {
         s_ok = pthread_create(&st, NULL, scorer_thread, c) == 0;
-        m_ok = s_ok && pthread_create(&mt, NULL, bl_stage_model, c) == 0;
-        for (int i = 0; m_ok && i < c->n_slots; i++) {
+        p_ok = s_ok && pthread_create(&pt, NULL, progress_thread, &pa) == 0;
+        for (int i = 0; p_ok && i < c->n_slots; i++) {
             ra[i].c = c, ra[i].slot = i;
             started[i] = pthread_create(&rt[i], NULL, bl_stage_reader, &ra[i]) == 0;
             if (!started[i]) break;
@@ -336,30 +377,15 @@ static bl_status run_threads(bl_run_ctx *c, int64_t t0) {
                 s = bl_run_fail(c, BL_ERROR(BL_ERR_THREAD, "cannot start the pipeline's threads"));
                 break;
             }
+        /* the model stage drains the readers' queues (or returns at once when stopping), so
+         * the readers and the scorer end */
+        if (s_ok) bl_stage_model(c);
     }
-    const bl_progress_mode pm = c->o->progress;
-    int64_t last = bl_now_ns();
-    bool drew = false;
-    while (s_ok && !atomic_load(&c->scorer_finished)) {
-        struct timespec ts = {0, 50 * 1000000L};
-        nanosleep(&ts, NULL);
-        if (c->o->stop && *c->o->stop && !bl_run_stopping(c)) bl_run_stop(c);
-        int64_t now = bl_now_ns();
-        int64_t every = pm == BL_PROGRESS_JSON ? 1000000000 : 250000000;
-        if (pm != BL_PROGRESS_NONE && now - last >= every) {
-            bl_progress_snap snap;
-            snapshot(c, t0, &snap);
-            if (pm == BL_PROGRESS_JSON) bl_progress_json(stderr, &snap);
-            else bl_progress_line(stderr, &snap), drew = true;
-            last = now;
-        }
-    }
-    if (drew) fputs("\r\033[K", stderr);
     for (int i = 0; i < c->n_slots; i++)
         if (started && started[i]) pthread_join(rt[i], NULL);
-    if (m_ok) pthread_join(mt, NULL);
     if (s_ok) pthread_join(st, NULL);
-    if (!s_ok || (!m_ok && s == BL_OK)) s = BL_ERROR(BL_ERR_THREAD, "cannot start the pipeline's threads");
+    if (p_ok) pthread_join(pt, NULL);
+    if (!s_ok || (!p_ok && s == BL_OK)) s = BL_ERROR(BL_ERR_THREAD, "cannot start the pipeline's threads");
     free(ra);
     free(rt);
     free(started);

@@ -132,7 +132,8 @@ void bl_run_stop(bl_run_ctx *c);
 static inline bool bl_run_stopping(bl_run_ctx *c) { return atomic_load(&c->stopping) != 0; }
 int64_t bl_now_ns(void);
 
-/* Stage thread entry points (arg: bl_run_ctx *, or a bl_reader_arg * for readers). */
+/* Stage entry points (arg: bl_run_ctx *, or a bl_reader_arg * for readers). The model stage
+ * runs on the thread that created the executor (pipeline.c, run_threads). */
 typedef struct {
     bl_run_ctx *c;
     int slot;

@@ -17,7 +17,7 @@
  * into the addend's buffer, whose layout it must then use), then a fused ReLU or swish.
  * Primitives are built per batch size, lazily, and cached (the max batch at creation, so
  * that every shape problem shows up then). Each instance also fixes its OpenMP thread count:
- * small steps run on one thread (SERIAL_FLOPS). All primitives use a user scratchpad inside
+ * small steps run on one thread (bl_cpu_serial). All primitives use a user scratchpad inside
  * the shared workspace: no allocation per run.
  *
  * ConvTranspose runs as plain C (scatter of each input pixel through the kernel): it is rare
@@ -115,15 +115,11 @@ typedef struct {
     bl_cpu_view v_src[2], v_dst;
 } inst;
 
-/* Work below which a step runs on one thread: forking and joining a team costs a few µs on
- * an idle machine and a whole scheduler time slice when a core is busy elsewhere (the team
- * waits for its preempted member at every barrier). About 50 µs of single-core work.
- * Pooling, GlobalAveragePool and binary steps are memory-bound: one thread reading what a
+/* Work below which a step runs on one thread: convolutions by bl_cpu_serial. Pooling, GlobalAveragePool and binary steps are memory-bound: one thread reading what a
  * two-thread step just wrote fetches half of it from the other core's cache, so they split
  * already from 16384 elements (whalecall-small at batch 8 on 2 threads: its MaxPools
  * 1.3-1.9x slower serial; the whole model 17% faster with this threshold than with 131072;
  * resnet18 and efficientnet_b0 unchanged). */
-#define SERIAL_FLOPS 3e6
 #define SERIAL_ELEMS 16384.0
 
 typedef struct {
@@ -369,13 +365,14 @@ static bl_status build_inst(bl_cpu_exec *ex, bl_cpu_step *st, int64_t n, inst *i
     it->n = n;
     int r = p->nd;
     {
-        double out_elems = (double)bl_cpu_numel(ex, p->out_t, n), work_f = 0;
+        double out_elems = (double)bl_cpu_numel(ex, p->out_t, n), work_f = 0, w_bytes = 0;
         if (p->kind == K_CONV) {
             const bl_tensor *w = bl_node_input(g, nd, 1);
             work_f = 2.0 * out_elems * (double)(bl_tensor_numel(w, 1) / (w->dims[0] ? w->dims[0] : 1));
+            w_bytes = 4.0 * (double)bl_tensor_numel(w, 1);
         }
         if (p->kind == K_GAP) out_elems = (double)bl_cpu_numel(ex, p->src_t[0], n);
-        bool small = p->kind == K_CONV ? work_f < SERIAL_FLOPS : out_elems < SERIAL_ELEMS;
+        bool small = p->kind == K_CONV ? bl_cpu_serial(work_f, w_bytes) : out_elems < SERIAL_ELEMS;
         it->threads = small ? 1 : ex->threads;
     }
     if (it->threads != ex->threads) omp_set_num_threads(it->threads); /* oneDNN sizes its kernels by it */

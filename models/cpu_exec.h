@@ -108,6 +108,18 @@ static inline float *bl_cpu_f(bl_cpu_exec *ex, int t) { return (float *)ex->ptr[
 static inline int64_t bl_cpu_numel(const bl_cpu_exec *ex, int t, int64_t n) {
     return bl_tensor_numel(&ex->g->tensors[t], n);
 }
+/* Whether a product of `flops` floating-point operations that streams `weight_bytes` of
+ * weights runs on one thread. Forking and joining a team costs a few µs on an idle machine
+ * and a whole scheduler time slice when a core is busy elsewhere (the team waits for its
+ * preempted member at every barrier): below about 50 µs of single-core work one thread is
+ * faster. Weights count on their own: a batch-1 product over megabytes of weights is
+ * bound by memory bandwidth, which a second core adds to (efficientnet_b0's 1280x1000
+ * classifier at batch 1: 0.64 ms on one thread, about half on two). */
+#define BL_CPU_SERIAL_FLOPS 3e6
+#define BL_CPU_SERIAL_WBYTES 524288.0
+static inline bool bl_cpu_serial(double flops, double weight_bytes) {
+    return flops < BL_CPU_SERIAL_FLOPS && weight_bytes < BL_CPU_SERIAL_WBYTES;
+}
 /* Concrete dims of tensor t for batch n into d; returns the rank. */
 int bl_cpu_dims(const bl_cpu_exec *ex, int t, int64_t n, int64_t *d);
 /* Memory for packed weights that live as long as the executor (64-byte aligned, freed by

@@ -20,7 +20,6 @@
 #include "models/cpu_exec.h" /* bl_cpu_exec, helpers */
 
 #define IP_INST 8   /* cached batch sizes */
-#define SERIAL_FLOPS 3e6 /* as cpu_conv.c: below it one thread */
 
 typedef struct {
     int64_t m;
@@ -115,7 +114,8 @@ static bl_status build(bl_cpu_exec *ex, bl_cpu_step *st, int64_t m, ip_inst *it)
     const bl_tensor *b = bl_node_input(ex->g, st->node, 1);
     memset(it, 0, sizeof *it);
     it->m = m;
-    it->threads = 2.0 * (double)m * (double)p->N * (double)p->K < SERIAL_FLOPS ? 1 : ex->threads;
+    it->threads = bl_cpu_serial(2.0 * (double)m * (double)p->N * (double)p->K, 4.0 * (double)p->N * (double)p->K)
+                     ? 1 : ex->threads;
     dnnl_memory_desc_t src, dst, wany, uw, bmd;
     dnnl_dims_t sd = {m, p->K}, dd = {m, p->N}, wd = {p->N, p->K}, bd = {p->N};
     dnnl_memory_desc_init_by_tag(&src, 2, sd, dnnl_f32, dnnl_ab);

@@ -278,10 +278,10 @@ static bl_status dnnl_ok(dnnl_status_t s, const char *what) {
     return BL_OK;
 }
 
-/* dnnl_sgemm on one thread when the product is small (see SERIAL_FLOPS in cpu_conv.c). */
+/* dnnl_sgemm on one thread when the product is small (bl_cpu_serial). */
 static bl_status sgemm(bl_cpu_exec *ex, char ta, char tb, int64_t M, int64_t N, int64_t K, float alpha, const float *a,
                        int64_t lda, const float *b, int64_t ldb, float beta, float *c, int64_t ldc) {
-    bool serial = ex->threads > 1 && 2.0 * (double)M * (double)N * (double)K < 3e6;
+    bool serial = ex->threads > 1 && bl_cpu_serial(2.0 * (double)M * (double)N * (double)K, 4.0 * (double)N * (double)K);
     if (serial) omp_set_num_threads(1);
     dnnl_status_t s = dnnl_sgemm(ta, tb, M, N, K, alpha, a, lda, b, ldb, beta, c, ldc);
     if (serial) omp_set_num_threads(ex->threads);
