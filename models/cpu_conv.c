@@ -113,6 +113,9 @@ typedef struct {
     bool custom;  /* plain C on the oneDNN layouts instead of a primitive (cpu_layout.c) */
     bool relu;    /* custom binary: ReLU after the op */
     bl_cpu_view v_src[2], v_dst;
+    bool skinny;  /* convolution as im2col + cpu_skinny.c (a few output pixels, large weights) */
+    int64_t sk_rows;          /* output pixels (batch included) */
+    size_t sk_xp_off, sk_acc_off; /* workspace: row panels, then [rows][OC] sums */
 } inst;
 
 /* Work below which a step runs on one thread: convolutions by bl_cpu_serial. Pooling, GlobalAveragePool and binary steps are memory-bound: one thread reading what a
@@ -136,6 +139,7 @@ typedef struct {
     int threads_gen; /* ex->threads_gen the instances were built for */
     void *packed_w;          /* weights in the layout of the first instance (bl_cpu_weights_alloc) */
     dnnl_memory_desc_t packed_md;
+    float *skinny_w;         /* weights packed for cpu_skinny.c, once (bl_cpu_weights_alloc) */
 } dnnl_priv;
 
 static void destroy_inst(inst *it) {
@@ -354,6 +358,122 @@ static bool try_custom(bl_cpu_exec *ex, const bl_cpu_step *st, const dnnl_priv *
     return true;
 }
 
+/* A convolution with few output pixels (batch included) over large weights, as im2col plus
+ * cpu_skinny.c's product (its header says why: at batch 1 these layers stream their weights
+ * and that kernel streams them faster than oneDNN's). groups 1, any source layout a view
+ * describes; the result in channels-last when the plan lets the layout free (oneDNN's own
+ * choice at batch 1), the addend's layout for a fused residual, else plain. Post-ops as
+ * add_post_ops, in plain C on the [rows][OC] sums. True when this instance runs so. */
+static bool try_skinny(bl_cpu_exec *ex, const bl_cpu_step *st, dnnl_priv *p, inst *it, const int64_t *tx,
+                       const int64_t *ty, const dnnl_memory_desc_t *usrc, const dnnl_memory_desc_t *udst,
+                       const dnnl_memory_desc_t *sum_md) {
+    const bl_graph *g = ex->g;
+    const bl_node *nd = st->node;
+    const bl_tensor *w = bl_node_input(g, nd, 1);
+    int r = p->nd;
+    /* reference mode (tests) keeps oneDNN's kernels */
+    if (p->kind != K_CONV || ex->opts.no_fusion || bl_node_attr_int(nd, "group", 1) != 1) return false;
+    switch (nd->fused_act) {
+    case BL_OP_NONE: case BL_OP_RELU: case BL_OP_LEAKY_RELU: case BL_OP_CLIP: case BL_OP_SIGMOID:
+    case BL_OP_HARD_SIGMOID: case BL_OP_HARD_SWISH: case BL_OP_ELU: case BL_OP_TANH: break;
+    default: return false;
+    }
+    int64_t rows = ty[0], K = tx[1];
+    for (int i = 2; i < r; i++) rows *= ty[i], K *= w->dims[i];
+    if (!bl_cpu_skinny_wanted(rows, ty[1], K)) return false;
+    dnnl_memory_desc_t cl;
+    dnnl_dims_t yd;
+    for (int i = 0; i < r; i++) yd[i] = ty[i];
+    dnnl_format_tag_t cl_tag = r == 3 ? dnnl_nwc : r == 4 ? dnnl_nhwc : dnnl_ndhwc;
+    if (dnnl_memory_desc_init_by_tag(&cl, r, yd, dnnl_f32, cl_tag) != dnnl_success) return false;
+    it->out_md = sum_md ? *sum_md : p->out_any ? cl : *udst;
+    if (!bl_cpu_view_of(&usrc[0], &it->v_src[0]) || !bl_cpu_view_of(&it->out_md, &it->v_dst)) return false;
+    if (!p->skinny_w) {
+        size_t nf = bl_cpu_skinny_packed_floats(ty[1], K);
+        p->skinny_w = bl_cpu_weights_alloc(ex, nf * sizeof(float));
+        if (!p->skinny_w) return false;
+        bl_cpu_skinny_pack(w->data, ty[1], K, K, 1, p->skinny_w); /* ONNX [OC][IC][k...] */
+        ex->packed_bytes += (int64_t)(nf * sizeof(float));
+    }
+    ex->n_skinny++;
+    it->skinny = true;
+    it->sk_rows = rows;
+    it->sk_xp_off = 0;
+    it->sk_acc_off = align64(bl_cpu_skinny_panel_floats(rows, K) * sizeof(float));
+    it->ws_bytes = it->sk_acc_off + align64((size_t)rows * (size_t)ty[1] * sizeof(float));
+    it->out_plain = dnnl_memory_desc_equal(&it->out_md, udst);
+    return true;
+}
+
+/* Channel c's offset in view v (without the batch and pixel parts). */
+static inline int64_t view_chan(const bl_cpu_view *v, int64_t c) {
+    return v->cb > 1 ? (c / v->cb) * v->sc + c % v->cb : c * v->sc;
+}
+
+/* Run a skinny instance: im2col of the source into row panels, the product, post-ops, and
+ * the result written through the destination view. */
+static void run_skinny(bl_cpu_exec *ex, const bl_cpu_step *st, const dnnl_priv *p, const inst *it, unsigned char *ws) {
+    const bl_graph *g = ex->g;
+    const bl_node *nd = st->node;
+    const bl_cpu_fuse *fu = &ex->fuse[st->ni];
+    const geom *gm = &p->gm;
+    const bl_tensor *w = bl_node_input(g, nd, 1), *b = bl_node_input(g, nd, 2);
+    const float *x = ex->ptr[p->src_t[0]];
+    float *y = ex->ptr[p->out_t];
+    const bl_cpu_view *vs = &it->v_src[0], *vd = &it->v_dst;
+    int sp = gm->sp;
+    /* spatial geometry padded at the front to 3 dims, as the views are */
+    int64_t osz[3] = {1, 1, 1}, isz[3] = {1, 1, 1}, ks[3] = {1, 1, 1}, str[3] = {1, 1, 1}, dl[3] = {1, 1, 1},
+            pad[3] = {0, 0, 0};
+    for (int d = 0; d < sp; d++) {
+        int e = 3 - sp + d;
+        osz[e] = vd->sdim[e], isz[e] = vs->sdim[e];
+        ks[e] = w->dims[2 + d], str[e] = gm->stride[d], dl[e] = gm->dil[d], pad[e] = gm->pad_l[d];
+    }
+    int64_t IC = vs->C, OC = vd->C, taps = ks[0] * ks[1] * ks[2], K = IC * taps, rows = it->sk_rows;
+    int64_t opix = osz[0] * osz[1] * osz[2];
+    float *xp = (float *)(ws + it->sk_xp_off), *acc = (float *)(ws + it->sk_acc_off);
+    memset(xp, 0, bl_cpu_skinny_panel_floats(rows, K) * sizeof(float));
+    for (int64_t row = 0; row < rows; row++) {
+        int64_t n = row / opix, o = row % opix;
+        int64_t o2 = o % osz[2], o1 = (o / osz[2]) % osz[1], o0 = o / (osz[2] * osz[1]);
+        float *col = xp + (size_t)(row / BL_SKINNY_MB) * (size_t)K * BL_SKINNY_MB + (size_t)(row % BL_SKINNY_MB);
+        for (int64_t k0 = 0; k0 < ks[0]; k0++) {
+            int64_t i0 = o0 * str[0] - pad[0] + k0 * dl[0];
+            if (i0 < 0 || i0 >= isz[0]) continue;
+            for (int64_t k1 = 0; k1 < ks[1]; k1++) {
+                int64_t i1 = o1 * str[1] - pad[1] + k1 * dl[1];
+                if (i1 < 0 || i1 >= isz[1]) continue;
+                for (int64_t k2 = 0; k2 < ks[2]; k2++) {
+                    int64_t i2 = o2 * str[2] - pad[2] + k2 * dl[2];
+                    if (i2 < 0 || i2 >= isz[2]) continue;
+                    int64_t base = vs->off0 + n * vs->sn + i0 * vs->ss[0] + i1 * vs->ss[1] + i2 * vs->ss[2];
+                    int64_t tap = (k0 * ks[1] + k1) * ks[2] + k2;
+                    for (int64_t c = 0; c < IC; c++)
+                        col[(size_t)(c * taps + tap) * BL_SKINNY_MB] = x[base + view_chan(vs, c)];
+                }
+            }
+        }
+    }
+    bl_cpu_skinny_gemm(xp, rows, K, p->skinny_w, OC, b ? b->data : NULL, acc, OC, it->threads);
+    bool sum = fu->sum_t >= 0;
+    for (int64_t row = 0; row < rows; row++) {
+        float *a = acc + row * OC;
+        bl_cpu_apply_act(nd->fused_act, nd->act_alpha, nd->act_beta, a, OC);
+        int64_t n = row / opix, o = row % opix;
+        int64_t o2 = o % osz[2], o1 = (o / osz[2]) % osz[1], o0 = o / (osz[2] * osz[1]);
+        int64_t base = vd->off0 + n * vd->sn + o0 * vd->ss[0] + o1 * vd->ss[1] + o2 * vd->ss[2];
+        for (int64_t c = 0; c < OC; c++) {
+            int64_t off = base + view_chan(vd, c);
+            float v = a[c];
+            if (sum) v += y[off]; /* the addend shares the buffer (in place) */
+            if (fu->post == BL_CPU_POST_RELU) v = v > 0.f ? v : 0.f;
+            else if (fu->post == BL_CPU_POST_SWISH) v = v / (1.f + expf(-v));
+            y[off] = v;
+        }
+    }
+}
+
 /* Build the primitive (and its reorders/memories) for batch n. */
 static bl_status build_inst(bl_cpu_exec *ex, bl_cpu_step *st, int64_t n, inst *it) {
     const bl_graph *g = ex->g;
@@ -396,6 +516,13 @@ static bl_status build_inst(bl_cpu_exec *ex, bl_cpu_step *st, int64_t n, inst *i
     bool sum = p->kind == K_CONV && fu->sum_t >= 0;
     dnnl_memory_desc_t sum_md;
     if (sum) given_md(ex, fu->sum_t, n, &sum_md);
+    if (p->kind == K_CONV && try_skinny(ex, st, p, it, tx, ty, usrc, &udst, sum ? &sum_md : NULL)) {
+        if (it->threads != ex->threads) omp_set_num_threads(ex->threads);
+        bl_status cs = claim_out_bytes(ex, p, it);
+        if (cs == BL_OK && !bl_cpu_workspace(ex, it->ws_bytes)) cs = BL_ERROR(BL_ERR_NOMEM, "out of memory for the workspace");
+        if (cs != BL_OK) destroy_inst(it);
+        return cs;
+    }
     if ((p->kind == K_GAP || p->kind == K_BINARY) && try_custom(ex, st, p, it, usrc, &udst)) {
         if (it->threads != ex->threads) omp_set_num_threads(ex->threads);
         it->custom = true;
@@ -602,6 +729,11 @@ static bl_status run_dnnl(bl_cpu_exec *ex, bl_cpu_step *st, int64_t n) {
     }
     unsigned char *ws = bl_cpu_workspace(ex, it->ws_bytes);
     BL_CHECK_ALLOC(ws);
+    if (it->skinny) {
+        run_skinny(ex, st, p, it, ws);
+        ex->md[p->out_root] = it->out_plain ? NULL : &it->out_md;
+        return BL_OK;
+    }
     if (it->custom) {
         const float *x = ex->ptr[p->src_t[0]];
         float *y = ex->ptr[p->out_t];

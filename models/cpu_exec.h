@@ -88,6 +88,7 @@ struct bl_cpu_exec {
     unsigned char *ws;      /* shared workspace (reorders, scratchpads), grows on demand */
     size_t ws_bytes;
     int64_t packed_bytes;
+    int n_skinny;           /* step instances built for cpu_skinny.c (stats) */
     /* Constants flagged BL_TENSOR_HAS_SYM_N that steps read as data (graph.h): run() points
      * ptr[sym_t[k]] at sym_buf[k], which holds the values with the batch size substituted,
      * refilled only when the batch changes (sym_n: the batch they hold, 0 = none yet). */
@@ -174,6 +175,28 @@ const char *bl_cpu_check_conv(const bl_graph *g, const bl_node *nd);
  * bias or a constant [N] / [1, N] bias with beta 1, no fused activation. */
 bool bl_cpu_gemm_is_ip(const bl_graph *g, const bl_node *nd);
 bl_status bl_cpu_prepare_gemm_ip(bl_cpu_exec *ex, bl_cpu_step *st);
+
+/* ---- cpu_skinny.c: few-row products over large constant weights (batch-1 layers) ---- */
+#define BL_SKINNY_NB 48          /* output columns per packed weight block */
+#define BL_SKINNY_MB 8           /* rows per panel */
+#define BL_SKINNY_MAX_ROWS 16    /* beyond it oneDNN's kernels (compute-bound) win */
+#define BL_SKINNY_MIN_WBYTES 524288.0 /* below it the weights stay in cache anyway */
+/* AVX-512 on this CPU and not turned off by BL_CPU_SKINNY=0. */
+bool bl_cpu_skinny_available(void);
+/* Whether a product of `rows` rows, n outputs and k inputs per output runs here. */
+bool bl_cpu_skinny_wanted(int64_t rows, int64_t n, int64_t k);
+/* Packed weight size in floats, and the packing of w (element (j, kk) at w[j*sn + kk*sk]). */
+size_t bl_cpu_skinny_packed_floats(int64_t n, int64_t k);
+void bl_cpu_skinny_pack(const float *w, int64_t n, int64_t k, int64_t sn, int64_t sk, float *out);
+/* Row panels: size in floats, and the panels of row-major x [rows][k] (row stride ldx). */
+size_t bl_cpu_skinny_panel_floats(int64_t rows, int64_t k);
+void bl_cpu_skinny_panel(const float *x, int64_t rows, int64_t k, int64_t ldx, float *xp);
+/* y[r*ldy + j] = bias[j] (0 when NULL) + sum_kk x(r, kk) w(j, kk), r < rows, j < n, from
+ * panels xp and packed weights wp; _ref is the plain-C reference. */
+void bl_cpu_skinny_gemm(const float *xp, int64_t rows, int64_t k, const float *wp, int64_t n, const float *bias,
+                        float *y, int64_t ldy, int threads);
+void bl_cpu_skinny_gemm_ref(const float *xp, int64_t rows, int64_t k, const float *wp, int64_t n, const float *bias,
+                            float *y, int64_t ldy);
 
 /* ---- cpu_layout.c: plain-C kernels on oneDNN activation layouts ---- */
 /* An f32 activation layout as strides. Element (n, c, spatial s) lies at

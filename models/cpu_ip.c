@@ -7,6 +7,9 @@
  * again on every call: efficientnet_b0's 1280x1000 head took 1.8 ms at batch 8 on one thread
  * that way, about twice ONNX Runtime's time (it packs once too).
  *
+ * A batch of at most BL_SKINNY_MAX_ROWS rows over large weights (a batch-1 classifier) runs
+ * through cpu_skinny.c instead, which streams the weights faster (its header says why).
+ *
  * Primitives are built per batch size on first use and cached (the max batch at creation);
  * a thread-count change rebuilds them (oneDNN fixes it at creation). Scratchpads live in
  * the executor's shared workspace.
@@ -28,6 +31,7 @@ typedef struct {
     dnnl_memory_t m_src, m_w, m_b, m_dst, m_scratch;
     size_t scratch_bytes;
     void *own_w; /* packed weights when this batch size wants another layout */
+    bool skinny; /* cpu_skinny.c instead of oneDNN (a few rows, large weights) */
 } ip_inst;
 
 typedef struct {
@@ -39,6 +43,7 @@ typedef struct {
     int threads_gen;
     void *packed_w; /* first layout (bl_cpu_weights_alloc: the executor frees it) */
     dnnl_memory_desc_t packed_md;
+    float *skinny_w; /* the weights packed for cpu_skinny.c (bl_cpu_weights_alloc), once */
 } ip_priv;
 
 static void destroy_inst(ip_inst *it) {
@@ -116,6 +121,21 @@ static bl_status build(bl_cpu_exec *ex, bl_cpu_step *st, int64_t m, ip_inst *it)
     it->m = m;
     it->threads = bl_cpu_serial(2.0 * (double)m * (double)p->N * (double)p->K, 4.0 * (double)p->N * (double)p->K)
                      ? 1 : ex->threads;
+    if (bl_cpu_skinny_wanted(m, p->N, p->K)) {
+        if (!p->skinny_w) {
+            size_t nf = bl_cpu_skinny_packed_floats(p->N, p->K);
+            p->skinny_w = bl_cpu_weights_alloc(ex, nf * sizeof(float));
+            BL_CHECK_ALLOC(p->skinny_w);
+            /* ONNX B: [N, K] with transB, else [K, N] */
+            bl_cpu_skinny_pack(b->data, p->N, p->K, p->tb ? p->K : 1, p->tb ? 1 : p->N, p->skinny_w);
+            ex->packed_bytes += (int64_t)(nf * sizeof(float));
+        }
+        ex->n_skinny++;
+        it->skinny = true;
+        it->scratch_bytes = bl_cpu_skinny_panel_floats(m, p->K) * sizeof(float);
+        BL_RETURN_IF(!bl_cpu_workspace(ex, it->scratch_bytes), BL_ERR_NOMEM, "out of memory for the workspace");
+        return BL_OK;
+    }
     dnnl_memory_desc_t src, dst, wany, uw, bmd;
     dnnl_dims_t sd = {m, p->K}, dd = {m, p->N}, wd = {p->N, p->K}, bd = {p->N};
     dnnl_memory_desc_init_by_tag(&src, 2, sd, dnnl_f32, dnnl_ab);
@@ -190,6 +210,11 @@ static bl_status run_ip(bl_cpu_exec *ex, bl_cpu_step *st, int64_t n) {
     if (m == 0) return BL_OK;
     void *ws = bl_cpu_workspace(ex, it->scratch_bytes ? it->scratch_bytes : 64);
     BL_CHECK_ALLOC(ws);
+    if (it->skinny) {
+        bl_cpu_skinny_panel(ex->ptr[nd->inputs[0]], m, p->K, p->K, ws);
+        bl_cpu_skinny_gemm(ws, m, p->K, p->skinny_w, p->N, p->bias, ex->ptr[nd->outputs[0]], p->N, it->threads);
+        return BL_OK;
+    }
     dnnl_memory_set_data_handle(it->m_src, ex->ptr[nd->inputs[0]]);
     dnnl_memory_set_data_handle(it->m_dst, ex->ptr[nd->outputs[0]]);
     if (it->m_scratch) dnnl_memory_set_data_handle(it->m_scratch, ws);

@@ -55,6 +55,8 @@ typedef struct {
                               * Relu into a Conv's sum post-op, Sigmoid·Mul into swish, ...) */
     int n_backend_layout;    /* intermediate tensors kept in the backend's own layout (CPU:
                               * oneDNN blocked/channels-last) instead of plain row-major */
+    int n_streamed;          /* (step, batch size) pairs built so far for a kernel that streams
+                              * large weights over a few rows (CPU: cpu_skinny.c) */
 } bl_exec_stats;
 
 typedef struct bl_exec_backend bl_exec_backend;

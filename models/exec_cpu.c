@@ -412,6 +412,7 @@ static void cpu_get_stats(const void *impl, bl_exec_stats *st) {
     st->arena_bytes = ex->plan.arena_bytes;
     st->workspace_bytes = (int64_t)ex->ws_bytes;
     st->packed_weight_bytes = ex->packed_bytes;
+    st->n_streamed = ex->n_skinny;
     st->n_steps = 0;
     for (int i = 0; i < ex->n_steps; i++) st->n_steps += ex->steps[i].run != NULL;
     for (int i = 0; i < ex->g->n_nodes; i++) st->n_fused += ex->fuse[i].skip;

@@ -7,8 +7,10 @@ weights), and the default model models/zoo/whalecall-small/model.onnx (when it i
 tests/data/models/small_cnn.onnx stands in and the table says so). Batches 1, 8, 32;
 threads 1 and 2. Both runtimes read the same .onnx files.
 
-What is timed (median of --repeat runs after --warmup untimed runs; baleen and ORT alternate
-for --rounds rounds per configuration and the median of the round medians is reported):
+What is timed (median of --repeat runs after --warmup untimed runs, --repeat raised so that
+one sample lasts at least --min-time seconds: a sample of a few milliseconds, as nine runs of
+a 0.3 ms model are, is one scheduler hiccup away from any figure; baleen and ORT alternate
+for --rounds rounds per configuration, and the median of the round medians is reported):
   baleen — `baleen model run MODEL -i IN.npy -o OUT.npy --threads T --warmup W --repeat R`:
            the executor's bl_exec_run on a batch already in memory (the command prints the
            median time per run; process start, model load and .npy I/O are outside the timing).
@@ -139,6 +141,8 @@ def main():
     ap.add_argument("--warmup", type=int, default=3)
     ap.add_argument("--rounds", type=int, default=3,
                     help="alternate baleen and ORT this many times per configuration (median of rounds)")
+    ap.add_argument("--min-time", type=float, default=0.5,
+                    help="raise --repeat so that each sample lasts at least this many seconds (default 0.5)")
     ap.add_argument("--out", help="append the table to this Markdown file")
     ap.add_argument("--cpu-time", action="store_true",
                     help="instead of wall-clock windows/s, report CPU time per window on one "
@@ -181,12 +185,15 @@ def main():
                           (label, b, tb * 1e3 / b, to * 1e3 / b, to / tb), flush=True)
                     continue
                 for t in [int(v) for v in a.threads.split(",")]:
+                    # samples of at least --min-time: the repeat count from a short probe
+                    probe = baleen_time(a.baleen, path, xp, yp, t, 1, 3, a.no_spin)
+                    rep = max(a.repeat, min(100000, int(a.min_time / max(probe, 1e-6)) + 1))
                     # alternate the two runtimes for --rounds rounds, so that a change of the
                     # machine's load during the run hits both alike; median of round medians
                     tbs, tos = [], []
                     for _ in range(a.rounds):
-                        tbs.append(baleen_time(a.baleen, path, xp, yp, t, a.warmup, a.repeat, a.no_spin))
-                        tos.append(ort_time(path, x, t, a.warmup, a.repeat, a.no_spin))
+                        tbs.append(baleen_time(a.baleen, path, xp, yp, t, a.warmup, rep, a.no_spin))
+                        tos.append(ort_time(path, x, t, a.warmup, rep, a.no_spin))
                     tb, to = statistics.median(tbs), statistics.median(tos)
                     rows.append((label, b, t, b / tb, b / to))
                     print("%-16s batch %2d threads %d: baleen %9.1f/s  ORT %9.1f/s  ratio %.2f" %
@@ -209,10 +216,10 @@ def main():
         cmd = "bench/models/bench_models.py " + " ".join(sys.argv[1:])
         with open(a.out, "a") as f:
             f.write("\n## %s%s\n\nHost: %s. 1-min load average %.2f before, %.2f after.\n\n"
-                    "Command: `.venv/bin/python %s` (median of %d rounds of %d runs after %d warm-up).\n\n%s\n" %
+                    "Command: `.venv/bin/python %s` (median of %d rounds of >= %d runs and >= %g s after %d warm-up).\n\n%s\n" %
                     (datetime.datetime.now().strftime("%Y-%m-%d %H:%M"),
                      " (CPU time, 1 thread)" if a.cpu_time else " (no spinning)" if a.no_spin else "",
-                     host_facts(), load_before, load_after, cmd, a.rounds, a.repeat, a.warmup, table))
+                     host_facts(), load_before, load_after, cmd, a.rounds, a.repeat, a.min_time, a.warmup, table))
 
 
 if __name__ == "__main__":

@@ -14,11 +14,18 @@
  * graph ends in a squeeze-excitation block whose scale Mul writes in place into its input
  * (nothing reads that afterwards), a GlobalAveragePool on a oneDNN layout with padded channel
  * blocks (20 channels) and a Gemm with constant weights and bias (oneDNN inner product).
+ * A fifth graph holds batch-1 layers over large weights, which run through cpu_skinny.c
+ * where the CPU has AVX-512: 3×3 convolutions of 128 channels on a 2×4 map (8 output
+ * pixels, 590 KB of weights each) with a fused ReLU, a residual sum + ReLU and a swish, a
+ * 1×1 convolution to 1024 channels, GlobalAveragePool, Flatten and a Gemm with 800 KB of
+ * weights; after a batch-1 run exactly those six steps (and the Gemm at the max batch) must
+ * have been built for it.
  */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "models/cpu_exec.h" /* bl_cpu_skinny_available */
 #include "models/exec.h"  /* bl_exec_* */
 #include "models/graph.h" /* graph building */
 #include "testutil.h"
@@ -201,6 +208,31 @@ static bl_graph *build_se_head(void) {
     return g;
 }
 
+/* Batch-1 layers over large weights (cpu_skinny.c), as described at the top. */
+static bl_graph *build_skinny(void) {
+    int x;
+    bl_graph *g = begin(128, 2, 4, &x);
+    int t0 = conv(g, x, 128, 128, 3, 1);
+    int t1 = unary(g, BL_OP_RELU, conv(g, t0, 128, 128, 3, 1));
+    int t2 = unary(g, BL_OP_RELU, binary(g, BL_OP_ADD, conv(g, t1, 128, 128, 3, 1), t0)); /* sum into t0 */
+    int c3 = conv(g, t2, 128, 128, 3, 1);
+    int t3 = binary(g, BL_OP_MUL, c3, unary(g, BL_OP_SIGMOID, c3)); /* swish */
+    int t4 = conv(g, t3, 128, 1024, 1, 1);
+    int t5 = unary(g, BL_OP_GLOBAL_AVERAGE_POOL, t4);
+    int f = tensor(g, "flat");
+    bl_graph_add_node(g, "", BL_OP_FLATTEN, &t5, 1, &f, 1, NULL, 0, NULL);
+    int64_t wd[2] = {200, 1024}, bd[1] = {200};
+    int in[3] = {f, constant(g, "fc_w", 2, wd, 0.03f), constant(g, "fc_b", 1, bd, 0.1f)};
+    int y = tensor(g, "fc");
+    bl_attr *a = calloc(1, sizeof *a);
+    a[0] = attr_int("transB", 1);
+    bl_graph_add_node(g, "", BL_OP_GEMM, in, 3, &y, 1, a, 1, NULL);
+    bl_status st = finish(g, y);
+    BL_CHECK(st == BL_OK, "skinny graph: %s", bl_error_message());
+    if (st != BL_OK) bl_graph_free(g), g = NULL;
+    return g;
+}
+
 static double rel_norm(const float *a, const float *b, size_t n) {
     double num = 0, den = 0;
     for (size_t i = 0; i < n; i++) num += (double)(a[i] - b[i]) * (a[i] - b[i]), den += (double)b[i] * b[i];
@@ -299,6 +331,30 @@ int main(void) {
         bl_exec_stats st = {0};
         compare("se head", g, &st);
         BL_CHECK(st.n_fused == 2, "se head: %d nodes folded, expected 2 (the swish)", st.n_fused);
+        bl_graph_free(g);
+    }
+    g = build_skinny();
+    if (g) {
+        bl_exec_stats st = {0};
+        compare("skinny", g, &st);
+        BL_CHECK(st.n_fused == 4, "skinny: %d nodes folded, expected 4 (sum + ReLU, swish)", st.n_fused);
+        /* which steps were built for cpu_skinny.c: the Gemm at the max batch (5 rows) at
+         * creation; after a batch-1 run also the five convolutions and the Gemm at batch 1 */
+        bl_exec *ex = make(g, false, 1, &st);
+        int want0 = bl_cpu_skinny_available() ? 1 : 0, want1 = bl_cpu_skinny_available() ? 7 : 0;
+        BL_CHECK(st.n_streamed == want0, "skinny: %d streamed instances at creation, expected %d", st.n_streamed, want0);
+        if (ex) {
+            float *xin = calloc(128 * 8, sizeof *xin), *yout = calloc(200, sizeof *yout);
+            const void *in[1] = {xin};
+            void *out[1] = {yout};
+            BL_CHECK(bl_exec_run(ex, 1, in, out) == BL_OK, "skinny: batch-1 run: %s", bl_error_message());
+            bl_exec_stats s1 = {0};
+            bl_exec_get_stats(ex, &s1);
+            BL_CHECK(s1.n_streamed == want1, "skinny: %d streamed instances after a batch-1 run, expected %d",
+                     s1.n_streamed, want1);
+            free(xin), free(yout);
+        }
+        bl_exec_free(ex);
         bl_graph_free(g);
     }
     return bl_test_finish("test_exec_fuse");
