@@ -115,7 +115,7 @@ typedef struct {
     bl_cpu_view v_src[2], v_dst;
     bool skinny;  /* convolution as im2col + cpu_skinny.c (a few output pixels, large weights) */
     int64_t sk_rows;          /* output pixels (batch included) */
-    size_t sk_xp_off, sk_acc_off; /* workspace: row panels, then [rows][OC] sums */
+    size_t sk_xp_off, sk_acc_off, sk_part_off; /* workspace: row panels, [rows][OC] sums, partial sums */
 } inst;
 
 /* Work below which a step runs on one thread: convolutions by bl_cpu_serial. Pooling, GlobalAveragePool and binary steps are memory-bound: one thread reading what a
@@ -363,7 +363,8 @@ static bool try_custom(bl_cpu_exec *ex, const bl_cpu_step *st, const dnnl_priv *
  * and that kernel streams them faster than oneDNN's). groups 1, any source layout a view
  * describes; the result in channels-last when the plan lets the layout free (oneDNN's own
  * choice at batch 1), the addend's layout for a fused residual, else plain. Post-ops as
- * add_post_ops, in plain C on the [rows][OC] sums. True when this instance runs so. */
+ * add_post_ops (ReLU, sum, ReLU), in plain C on the [rows][OC] sums. True when this
+ * instance runs so. */
 static bool try_skinny(bl_cpu_exec *ex, const bl_cpu_step *st, dnnl_priv *p, inst *it, const int64_t *tx,
                        const int64_t *ty, const dnnl_memory_desc_t *usrc, const dnnl_memory_desc_t *udst,
                        const dnnl_memory_desc_t *sum_md) {
@@ -373,11 +374,12 @@ static bool try_skinny(bl_cpu_exec *ex, const bl_cpu_step *st, dnnl_priv *p, ins
     int r = p->nd;
     /* reference mode (tests) keeps oneDNN's kernels */
     if (p->kind != K_CONV || ex->opts.no_fusion || bl_node_attr_int(nd, "group", 1) != 1) return false;
-    switch (nd->fused_act) {
-    case BL_OP_NONE: case BL_OP_RELU: case BL_OP_LEAKY_RELU: case BL_OP_CLIP: case BL_OP_SIGMOID:
-    case BL_OP_HARD_SIGMOID: case BL_OP_HARD_SWISH: case BL_OP_ELU: case BL_OP_TANH: break;
-    default: return false;
-    }
+    /* post-ops: ReLU and residual sums only (the plain-C epilogue is scalar; a swish over
+     * 12800 outputs cost more than the product saved) */
+    const bl_cpu_fuse *fu = &ex->fuse[st->ni];
+    if ((nd->fused_act != BL_OP_NONE && nd->fused_act != BL_OP_RELU) ||
+        (fu->post != BL_CPU_POST_NONE && fu->post != BL_CPU_POST_RELU))
+        return false;
     int64_t rows = ty[0], K = tx[1];
     for (int i = 2; i < r; i++) rows *= ty[i], K *= w->dims[i];
     if (!bl_cpu_skinny_wanted(rows, ty[1], K)) return false;
@@ -400,7 +402,8 @@ static bool try_skinny(bl_cpu_exec *ex, const bl_cpu_step *st, dnnl_priv *p, ins
     it->sk_rows = rows;
     it->sk_xp_off = 0;
     it->sk_acc_off = align64(bl_cpu_skinny_panel_floats(rows, K) * sizeof(float));
-    it->ws_bytes = it->sk_acc_off + align64((size_t)rows * (size_t)ty[1] * sizeof(float));
+    it->sk_part_off = it->sk_acc_off + align64((size_t)rows * (size_t)ty[1] * sizeof(float));
+    it->ws_bytes = it->sk_part_off + align64(bl_cpu_skinny_part_floats(rows, ty[1], it->threads) * sizeof(float) + 1);
     it->out_plain = dnnl_memory_desc_equal(&it->out_md, udst);
     return true;
 }
@@ -455,20 +458,21 @@ static void run_skinny(bl_cpu_exec *ex, const bl_cpu_step *st, const dnnl_priv *
             }
         }
     }
-    bl_cpu_skinny_gemm(xp, rows, K, p->skinny_w, OC, b ? b->data : NULL, acc, OC, it->threads);
+    bl_cpu_skinny_gemm(xp, rows, K, p->skinny_w, OC, b ? b->data : NULL, acc, OC, it->threads,
+                       (float *)(ws + it->sk_part_off));
     bool sum = fu->sum_t >= 0;
     for (int64_t row = 0; row < rows; row++) {
         float *a = acc + row * OC;
-        bl_cpu_apply_act(nd->fused_act, nd->act_alpha, nd->act_beta, a, OC);
+        bool relu1 = nd->fused_act == BL_OP_RELU, relu2 = fu->post == BL_CPU_POST_RELU;
         int64_t n = row / opix, o = row % opix;
         int64_t o2 = o % osz[2], o1 = (o / osz[2]) % osz[1], o0 = o / (osz[2] * osz[1]);
         int64_t base = vd->off0 + n * vd->sn + o0 * vd->ss[0] + o1 * vd->ss[1] + o2 * vd->ss[2];
         for (int64_t c = 0; c < OC; c++) {
             int64_t off = base + view_chan(vd, c);
             float v = a[c];
+            if (relu1) v = v > 0.f ? v : 0.f;
             if (sum) v += y[off]; /* the addend shares the buffer (in place) */
-            if (fu->post == BL_CPU_POST_RELU) v = v > 0.f ? v : 0.f;
-            else if (fu->post == BL_CPU_POST_SWISH) v = v / (1.f + expf(-v));
+            if (relu2) v = v > 0.f ? v : 0.f;
             y[off] = v;
         }
     }

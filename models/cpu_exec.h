@@ -179,8 +179,11 @@ bl_status bl_cpu_prepare_gemm_ip(bl_cpu_exec *ex, bl_cpu_step *st);
 /* ---- cpu_skinny.c: few-row products over large constant weights (batch-1 layers) ---- */
 #define BL_SKINNY_NB 48          /* output columns per packed weight block */
 #define BL_SKINNY_MB 8           /* rows per panel */
-#define BL_SKINNY_MAX_ROWS 16    /* beyond it oneDNN's kernels (compute-bound) win */
-#define BL_SKINNY_MIN_WBYTES 524288.0 /* below it the weights stay in cache anyway */
+/* Where it runs: one row panel (efficientnet_b0's 1×1 convolutions on 2×5 maps, 10 rows,
+ * ran 1.5-2.6x slower here than in oneDNN: a second, mostly empty panel doubles the
+ * arithmetic) and weights of 1 MiB or more (smaller ones stay in L2 between runs). */
+#define BL_SKINNY_MAX_ROWS 8
+#define BL_SKINNY_MIN_WBYTES 1048576.0
 /* AVX-512 on this CPU and not turned off by BL_CPU_SKINNY=0. */
 bool bl_cpu_skinny_available(void);
 /* Whether a product of `rows` rows, n outputs and k inputs per output runs here. */
@@ -192,9 +195,12 @@ void bl_cpu_skinny_pack(const float *w, int64_t n, int64_t k, int64_t sn, int64_
 size_t bl_cpu_skinny_panel_floats(int64_t rows, int64_t k);
 void bl_cpu_skinny_panel(const float *x, int64_t rows, int64_t k, int64_t ldx, float *xp);
 /* y[r*ldy + j] = bias[j] (0 when NULL) + sum_kk x(r, kk) w(j, kk), r < rows, j < n, from
- * panels xp and packed weights wp; _ref is the plain-C reference. */
+ * panels xp and packed weights wp, on `threads` threads; part: scratch of
+ * bl_cpu_skinny_part_floats(rows, n, threads) floats (NULL: one thread). _ref is the
+ * plain-C reference. */
+size_t bl_cpu_skinny_part_floats(int64_t rows, int64_t n, int threads);
 void bl_cpu_skinny_gemm(const float *xp, int64_t rows, int64_t k, const float *wp, int64_t n, const float *bias,
-                        float *y, int64_t ldy, int threads);
+                        float *y, int64_t ldy, int threads, float *part);
 void bl_cpu_skinny_gemm_ref(const float *xp, int64_t rows, int64_t k, const float *wp, int64_t n, const float *bias,
                             float *y, int64_t ldy);
 

@@ -132,7 +132,8 @@ static bl_status build(bl_cpu_exec *ex, bl_cpu_step *st, int64_t m, ip_inst *it)
         }
         ex->n_skinny++;
         it->skinny = true;
-        it->scratch_bytes = bl_cpu_skinny_panel_floats(m, p->K) * sizeof(float);
+        it->scratch_bytes = (bl_cpu_skinny_panel_floats(m, p->K) + bl_cpu_skinny_part_floats(m, p->N, it->threads)) *
+                            sizeof(float);
         BL_RETURN_IF(!bl_cpu_workspace(ex, it->scratch_bytes), BL_ERR_NOMEM, "out of memory for the workspace");
         return BL_OK;
     }
@@ -211,8 +212,9 @@ static bl_status run_ip(bl_cpu_exec *ex, bl_cpu_step *st, int64_t n) {
     void *ws = bl_cpu_workspace(ex, it->scratch_bytes ? it->scratch_bytes : 64);
     BL_CHECK_ALLOC(ws);
     if (it->skinny) {
-        bl_cpu_skinny_panel(ex->ptr[nd->inputs[0]], m, p->K, p->K, ws);
-        bl_cpu_skinny_gemm(ws, m, p->K, p->skinny_w, p->N, p->bias, ex->ptr[nd->outputs[0]], p->N, it->threads);
+        float *xp = ws, *part = xp + bl_cpu_skinny_panel_floats(m, p->K);
+        bl_cpu_skinny_panel(ex->ptr[nd->inputs[0]], m, p->K, p->K, xp);
+        bl_cpu_skinny_gemm(xp, m, p->K, p->skinny_w, p->N, p->bias, ex->ptr[nd->outputs[0]], p->N, it->threads, part);
         return BL_OK;
     }
     dnnl_memory_set_data_handle(it->m_src, ex->ptr[nd->inputs[0]]);

@@ -18,9 +18,11 @@
  *
  * bl_cpu_skinny_gemm_ref is the plain-C reference (tests compare the two) and runs where
  * the CPU has no AVX-512; bl_cpu_skinny_wanted only routes work here where it has.
- * Threading: column blocks are split between `threads` OpenMP threads (each streams its
- * share of the weights). Owns nothing.
+ * Threading: the depth (k) is split between `threads` OpenMP threads, so that each streams
+ * an equal share of the weights; their partial sums meet in the caller's `part` buffer.
+ * Owns nothing.
  */
+#include <omp.h>    /* omp_get_thread_num */
 #include <stdlib.h> /* getenv */
 #include <string.h> /* memset, strcmp */
 
@@ -151,25 +153,46 @@ __attribute__((target("avx512f"))) static void kernel_avx512(const float *xp, in
 }
 #endif
 
+size_t bl_cpu_skinny_part_floats(int64_t rows, int64_t n, int threads) {
+    return threads > 1 ? (size_t)(threads - 1) * (size_t)rows * (size_t)n : 0;
+}
+
 void bl_cpu_skinny_gemm(const float *xp, int64_t rows, int64_t k, const float *wp, int64_t n, const float *bias,
-                        float *y, int64_t ldy, int threads) {
+                        float *y, int64_t ldy, int threads, float *part) {
 #if SKINNY_HAVE_AVX512
     if (cpu_has_avx512()) {
         int64_t nblk = (n + NB - 1) / NB, npan = (rows + MB - 1) / MB;
-#pragma omp parallel for num_threads(threads) if (threads > 1) schedule(static)
-        for (int64_t b = 0; b < nblk; b++) {
-            int64_t c0 = b * NB;
-            int nc = (int)(n - c0 < NB ? n - c0 : NB);
-            const float *wb = wp + (size_t)b * (size_t)k * NB;
-            for (int64_t p = 0; p < npan; p++) {
-                int64_t r0 = p * MB;
-                int nr = (int)(rows - r0 < MB ? rows - r0 : MB);
-                kernel_avx512(xp + (size_t)p * (size_t)k * MB, k, wb, bias, c0, nc, y, ldy, r0, nr, p == 0);
+        if (threads < 2 || !part || k < 2 * PF_STEPS) threads = 1;
+        /* thread t sums over k in [k*t/T, k*(t+1)/T) for every column block: each streams an
+         * equal share of the weights (a split by column blocks leaves 6 of 11 blocks to one
+         * of two threads for 512 columns); thread 0 adds the bias and writes y, the others
+         * their part, summed into y at the end */
+#pragma omp parallel num_threads(threads) if (threads > 1)
+        {
+            int t = threads > 1 ? omp_get_thread_num() : 0;
+            int64_t k0 = k * t / threads, k1 = k * (t + 1) / threads;
+            float *out = t == 0 ? y : part + (size_t)(t - 1) * (size_t)rows * (size_t)n;
+            int64_t ld = t == 0 ? ldy : n;
+            for (int64_t b = 0; b < nblk; b++) {
+                int64_t c0 = b * NB;
+                int nc = (int)(n - c0 < NB ? n - c0 : NB);
+                const float *wb = wp + ((size_t)b * (size_t)k + (size_t)k0) * NB;
+                for (int64_t p = 0; p < npan; p++) {
+                    int64_t r0 = p * MB;
+                    int nr = (int)(rows - r0 < MB ? rows - r0 : MB);
+                    kernel_avx512(xp + ((size_t)p * (size_t)k + (size_t)k0) * MB, k1 - k0, wb, t == 0 ? bias : NULL,
+                                  c0, nc, out, ld, r0, nr, p == 0);
+                }
             }
+        }
+        for (int t = 1; t < threads; t++) {
+            const float *pt = part + (size_t)(t - 1) * (size_t)rows * (size_t)n;
+            for (int64_t r = 0; r < rows; r++)
+                for (int64_t j = 0; j < n; j++) y[r * ldy + j] += pt[r * n + j];
         }
         return;
     }
 #endif
-    (void)threads;
+    (void)threads, (void)part;
     bl_cpu_skinny_gemm_ref(xp, rows, k, wp, n, bias, y, ldy);
 }

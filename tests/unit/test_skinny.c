@@ -45,11 +45,12 @@ static void check_case(int64_t rows, int64_t n, int64_t k, bool with_bias, bool 
         }
     BL_CHECK(bad_panel == 0, "rows %lld k %lld: %d panel elements wrong", (long long)rows, (long long)k, bad_panel);
     float *y = malloc((size_t)(rows * ldy) * sizeof *y);
+    float *part = malloc((bl_cpu_skinny_part_floats(rows, n, 2) + 1) * sizeof *part);
     for (int variant = 0; variant < 3; variant++) {
         for (int64_t i = 0; i < rows * ldy; i++) y[i] = SENTINEL;
         const float *b = with_bias ? bias : NULL;
         if (variant == 0) bl_cpu_skinny_gemm_ref(xp, rows, k, wp, n, b, y, ldy);
-        else bl_cpu_skinny_gemm(xp, rows, k, wp, n, b, y, ldy, variant);
+        else bl_cpu_skinny_gemm(xp, rows, k, wp, n, b, y, ldy, variant, part);
         int bad = 0, stray = 0;
         double worst = 0;
         for (int64_t r = 0; r < rows; r++) {
@@ -70,18 +71,19 @@ static void check_case(int64_t rows, int64_t n, int64_t k, bool with_bias, bool 
                  variant == 0 ? "reference" : variant == 1 ? "1 thread" : "2 threads", (long long)rows,
                  (long long)n, (long long)k, with_bias, w_nk ? "[n][k]" : "[k][n]", bad, worst, stray);
     }
-    free(x), free(w), free(bias), free(wp), free(xp), free(y);
+    free(x), free(w), free(bias), free(wp), free(xp), free(y), free(part);
 }
 
 int main(void) {
     printf("AVX-512 path: %s\n", bl_cpu_skinny_available() ? "yes" : "no (both functions are the reference)");
+    /* depths 1 and 5 run on one thread whatever asked; 300 splits between two */
     const int64_t rows[] = {1, 3, 8, 9, 16}, ns[] = {1, 47, 48, 49, 100}, ks[] = {1, 5, 300};
     for (int a = 0; a < 5; a++)
         for (int b = 0; b < 5; b++)
             for (int c = 0; c < 3; c++) check_case(rows[a], ns[b], ks[c], (a + b + c) % 2 == 0, (a + c) % 2 == 0);
     /* the size the executor routes here: 8 rows, 512 × 4608 weights (9.4 MB) */
     check_case(8, 512, 4608, true, true);
-    BL_CHECK(!bl_cpu_skinny_wanted(17, 512, 4608), "17 rows must go to oneDNN");
+    BL_CHECK(!bl_cpu_skinny_wanted(BL_SKINNY_MAX_ROWS + 1, 512, 4608), "more rows than a panel must go to oneDNN");
     BL_CHECK(!bl_cpu_skinny_wanted(8, 10, 10), "small weights must go to oneDNN");
     return bl_test_finish("test_skinny");
 }
