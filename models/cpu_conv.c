@@ -104,6 +104,7 @@ typedef enum { K_CONV, K_POOL, K_GAP, K_BINARY } step_kind;
 typedef struct {
     int64_t n;
     dnnl_primitive_t prim, re_src[2], re_dst;
+    dnnl_primitive_t re_sum; /* plain addend → the primitive's layout in the workspace (see sum_ws) */
     dnnl_memory_t m_usrc[2], m_src[2], m_udst, m_dst, m_w, m_b, m_scratch;
     size_t src_off[2], dst_off, scratch_off, ws_bytes;
     dnnl_memory_desc_t out_md; /* layout of the output buffer for this batch */
@@ -143,8 +144,8 @@ typedef struct {
 } dnnl_priv;
 
 static void destroy_inst(inst *it) {
-    dnnl_primitive_t ps[] = {it->prim, it->re_src[0], it->re_src[1], it->re_dst};
-    for (int i = 0; i < 4; i++) if (ps[i]) dnnl_primitive_destroy(ps[i]);
+    dnnl_primitive_t ps[] = {it->prim, it->re_src[0], it->re_src[1], it->re_dst, it->re_sum};
+    for (int i = 0; i < 5; i++) if (ps[i]) dnnl_primitive_destroy(ps[i]);
     dnnl_memory_t ms[] = {it->m_usrc[0], it->m_usrc[1], it->m_src[0], it->m_src[1], it->m_udst, it->m_dst,
                           it->m_w, it->m_b, it->m_scratch};
     for (int i = 0; i < 9; i++) if (ms[i]) dnnl_memory_destroy(ms[i]);
@@ -538,7 +539,13 @@ static bl_status build_inst(bl_cpu_exec *ex, bl_cpu_step *st, int64_t n, inst *i
     /* Always any (then a reorder when the result must be plain): a plain destination with a
      * blocked or channels-last source makes oneDNN 2.6 fall back to its reference kernels
      * for pooling and binary ops */
-    const dnnl_memory_desc_t *dst_req = sum ? &sum_md : &any_dst;
+    /* A residual sum into a plain buffer (its chain ends at a graph output or a plain-C op)
+     * would make the Conv write plain NCHW, where oneDNN has only slow kernels (resnet18's
+     * layer1 alone, ending at a graph output: its two summing convolutions 1.5-1.7 ms each
+     * instead of 0.35). Instead the Conv runs in its own layout in the workspace: the addend
+     * is reordered in, the sum post-op adds to it there, and the result is reordered back. */
+    bool sum_ws = sum && p->kind == K_CONV && !ex->md[bl_memplan_root(&ex->plan, fu->sum_t)] && ty[1] > 4;
+    const dnnl_memory_desc_t *dst_req = sum && !sum_ws ? &sum_md : &any_dst;
     /* a binary op written in place into its first source (cpu_fuse.c) keeps that layout */
     bool inplace = p->kind == K_BINARY && p->out_root == bl_memplan_root(&ex->plan, p->src_t[0]);
     if (inplace) dst_req = &usrc[0];
@@ -603,7 +610,7 @@ static bl_status build_inst(bl_cpu_exec *ex, bl_cpu_step *st, int64_t n, inst *i
         if (bt && opix > 1 && (ty[1] < blk || (tx[1] > 4 && tx[1] < blk))) bt = dnnl_format_tag_undef;
         dnnl_memory_desc_init_by_tag(&blk_src, r, xd, dnnl_f32, bt && tx[1] > 4 ? bt : dnnl_format_tag_any);
         dnnl_memory_desc_init_by_tag(&blk_dst, r, yd, dnnl_f32, bt ? bt : dnnl_format_tag_any);
-        const dnnl_memory_desc_t *pref_dst = sum ? &sum_md : &blk_dst;
+        const dnnl_memory_desc_t *pref_dst = sum && !sum_ws ? &sum_md : &blk_dst;
         bool blocked_src = ex->md[bl_memplan_root(&ex->plan, p->src_t[0])] != NULL;
         /* Winograd first where it pays (wino_eligible), then direct: each through the same
          * layout attempts. */
@@ -681,8 +688,9 @@ static bl_status build_inst(bl_cpu_exec *ex, bl_cpu_step *st, int64_t n, inst *i
         }
         /* the result stays in the primitive's layout when the plan allows it (or a sum forced
          * the layout of the tensor it adds); otherwise it is reordered to plain */
-        bool need_plain = !(p->out_any || sum || inplace);
-        if (sum && !dnnl_memory_desc_equal(dmd, &sum_md)) {
+        bool need_plain = !(p->out_any || sum || inplace) || sum_ws;
+        if (sum_ws && (s = make_reorder(ex, &sum_md, dmd, &it->re_sum)) != BL_OK) goto done;
+        if (sum && !sum_ws && !dnnl_memory_desc_equal(dmd, &sum_md)) {
             s = BL_ERROR(BL_ERR_INTERNAL, "fused residual: oneDNN changed the layout of the sum");
             goto done;
         }
@@ -774,6 +782,10 @@ static bl_status exec_inst(bl_cpu_exec *ex, const dnnl_priv *p, inst *it, unsign
         dst = it->m_dst;
     }
     if (it->m_scratch) dnnl_memory_set_data_handle(it->m_scratch, ws + it->scratch_off);
+    if (it->re_sum) { /* the addend into the workspace, where the sum post-op adds to it */
+        dnnl_exec_arg_t a[] = {{DNNL_ARG_FROM, it->m_udst}, {DNNL_ARG_TO, it->m_dst}};
+        DNNL_TRY(dnnl_primitive_execute(it->re_sum, ex->stream, 2, a), "reorder");
+    }
     dnnl_exec_arg_t args[6];
     int na = 0;
     args[na++] = (dnnl_exec_arg_t){DNNL_ARG_SRC_0, src[0]};

@@ -14,6 +14,9 @@
  * graph ends in a squeeze-excitation block whose scale Mul writes in place into its input
  * (nothing reads that afterwards), a GlobalAveragePool on a oneDNN layout with padded channel
  * blocks (20 channels) and a Gemm with constant weights and bias (oneDNN inner product).
+ * A sixth graph ends in a residual block whose sum goes straight to the graph output: the
+ * addend's buffer must be plain, so the Conv computes in its own layout in the workspace with
+ * the addend reordered in (cpu_conv.c, sum_ws); the sum must still be fused.
  * A fifth graph holds batch-1 layers over large weights, which run through cpu_skinny.c
  * where the CPU has AVX-512: 3×3 convolutions of 256 channels on a 2×4 map (8 output
  * pixels, 2.4 MB of weights each) plain, with a fused ReLU and with a residual sum + ReLU,
@@ -209,6 +212,21 @@ static bl_graph *build_se_head(void) {
     return g;
 }
 
+/* A residual sum into a plain buffer (the graph output), as described at the top. */
+static bl_graph *build_plain_sum(void) {
+    int x;
+    bl_graph *g = begin(3, 12, 16, &x);
+    int t0 = unary(g, BL_OP_RELU, conv(g, x, 3, 24, 3, 1));
+    /* a plain-C Sigmoid reads t1: t1 is plain too, so its Conv also passes through the
+     * workspace, which then holds t1 and not the addend t0 */
+    int t1 = unary(g, BL_OP_SIGMOID, unary(g, BL_OP_RELU, conv(g, t0, 24, 24, 3, 1)));
+    int y = unary(g, BL_OP_RELU, binary(g, BL_OP_ADD, conv(g, t1, 24, 24, 3, 1), t0));
+    bl_status st = finish(g, y);
+    BL_CHECK(st == BL_OK, "plain-sum graph: %s", bl_error_message());
+    if (st != BL_OK) bl_graph_free(g), g = NULL;
+    return g;
+}
+
 /* Batch-1 layers over large weights (cpu_skinny.c), as described at the top. */
 static bl_graph *build_skinny(void) {
     int x;
@@ -332,6 +350,13 @@ int main(void) {
         bl_exec_stats st = {0};
         compare("se head", g, &st);
         BL_CHECK(st.n_fused == 2, "se head: %d nodes folded, expected 2 (the swish)", st.n_fused);
+        bl_graph_free(g);
+    }
+    g = build_plain_sum();
+    if (g) {
+        bl_exec_stats st = {0};
+        compare("plain sum", g, &st);
+        BL_CHECK(st.n_fused == 2, "plain sum: %d nodes folded, expected 2 (Add + Relu)", st.n_fused);
         bl_graph_free(g);
     }
     g = build_skinny();
