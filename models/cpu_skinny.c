@@ -167,10 +167,12 @@ void bl_cpu_skinny_gemm(const float *xp, int64_t rows, int64_t k, const float *w
          * equal share of the weights (a split by column blocks leaves 6 of 11 blocks to one
          * of two threads for 512 columns); thread 0 adds the bias and writes y, the others
          * their part, summed into y at the end */
+        int team = 1; /* the team OpenMP actually forms (at most `threads`) */
 #pragma omp parallel num_threads(threads) if (threads > 1)
         {
-            int t = threads > 1 ? omp_get_thread_num() : 0;
-            int64_t k0 = k * t / threads, k1 = k * (t + 1) / threads;
+            int nt = omp_get_num_threads(), t = omp_get_thread_num();
+            if (t == 0) team = nt;
+            int64_t k0 = k * t / nt, k1 = k * (t + 1) / nt;
             float *out = t == 0 ? y : part + (size_t)(t - 1) * (size_t)rows * (size_t)n;
             int64_t ld = t == 0 ? ldy : n;
             for (int64_t b = 0; b < nblk; b++) {
@@ -185,7 +187,7 @@ void bl_cpu_skinny_gemm(const float *xp, int64_t rows, int64_t k, const float *w
                 }
             }
         }
-        for (int t = 1; t < threads; t++) {
+        for (int t = 1; t < team; t++) {
             const float *pt = part + (size_t)(t - 1) * (size_t)rows * (size_t)n;
             for (int64_t r = 0; r < rows; r++)
                 for (int64_t j = 0; j < n; j++) y[r * ldy + j] += pt[r * n + j];
