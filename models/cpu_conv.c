@@ -395,7 +395,17 @@ static bool try_skinny(bl_cpu_exec *ex, const bl_cpu_step *st, dnnl_priv *p, ins
         size_t nf = bl_cpu_skinny_packed_floats(ty[1], K);
         p->skinny_w = bl_cpu_weights_alloc(ex, nf * sizeof(float));
         if (!p->skinny_w) return false;
-        bl_cpu_skinny_pack(w->data, ty[1], K, K, 1, p->skinny_w); /* ONNX [OC][IC][k...] */
+        /* depth index tap-major (tap * IC + c), so that run_skinny's im2col writes each tap's
+         * channels in one short contiguous run: ONNX [OC][IC][taps] → [OC][taps][IC] first */
+        int64_t OC = ty[1], IC = tx[1], taps = K / IC;
+        const float *wd = w->data;
+        float *t = malloc((size_t)(OC * K) * sizeof *t);
+        if (!t) return false;
+        for (int64_t o = 0; o < OC; o++)
+            for (int64_t c = 0; c < IC; c++)
+                for (int64_t k = 0; k < taps; k++) t[(o * taps + k) * IC + c] = wd[(o * IC + c) * taps + k];
+        bl_cpu_skinny_pack(t, OC, K, K, 1, p->skinny_w);
+        free(t);
         ex->packed_bytes += (int64_t)(nf * sizeof(float));
     }
     ex->n_skinny++;
@@ -437,26 +447,28 @@ static void run_skinny(bl_cpu_exec *ex, const bl_cpu_step *st, const dnnl_priv *
     int64_t IC = vs->C, OC = vd->C, taps = ks[0] * ks[1] * ks[2], K = IC * taps, rows = it->sk_rows;
     int64_t opix = osz[0] * osz[1] * osz[2];
     float *xp = (float *)(ws + it->sk_xp_off), *acc = (float *)(ws + it->sk_acc_off);
-    memset(xp, 0, bl_cpu_skinny_panel_floats(rows, K) * sizeof(float));
-    for (int64_t row = 0; row < rows; row++) {
-        int64_t n = row / opix, o = row % opix;
-        int64_t o2 = o % osz[2], o1 = (o / osz[2]) % osz[1], o0 = o / (osz[2] * osz[1]);
-        float *col = xp + (size_t)(row / BL_SKINNY_MB) * (size_t)K * BL_SKINNY_MB + (size_t)(row % BL_SKINNY_MB);
-        for (int64_t k0 = 0; k0 < ks[0]; k0++) {
-            int64_t i0 = o0 * str[0] - pad[0] + k0 * dl[0];
-            if (i0 < 0 || i0 >= isz[0]) continue;
-            for (int64_t k1 = 0; k1 < ks[1]; k1++) {
-                int64_t i1 = o1 * str[1] - pad[1] + k1 * dl[1];
-                if (i1 < 0 || i1 >= isz[1]) continue;
-                for (int64_t k2 = 0; k2 < ks[2]; k2++) {
-                    int64_t i2 = o2 * str[2] - pad[2] + k2 * dl[2];
-                    if (i2 < 0 || i2 >= isz[2]) continue;
-                    int64_t base = vs->off0 + n * vs->sn + i0 * vs->ss[0] + i1 * vs->ss[1] + i2 * vs->ss[2];
-                    int64_t tap = (k0 * ks[1] + k1) * ks[2] + k2;
-                    for (int64_t c = 0; c < IC; c++)
-                        col[(size_t)(c * taps + tap) * BL_SKINNY_MB] = x[base + view_chan(vs, c)];
-                }
+    /* im2col into the row panels, depth tap-major (tap * IC + c, as try_skinny packed the
+     * weights): per tap and row one run over the channels; zeros for taps in the padding
+     * and for the rows past the last in its panel */
+    int64_t rows_p = (rows + BL_SKINNY_MB - 1) / BL_SKINNY_MB * BL_SKINNY_MB;
+    for (int64_t tap = 0; tap < taps; tap++) {
+        int64_t k2 = tap % ks[2], k1 = (tap / ks[2]) % ks[1], k0 = tap / (ks[2] * ks[1]);
+        for (int64_t row = 0; row < rows_p; row++) {
+            float *col = xp + (size_t)(row / BL_SKINNY_MB) * (size_t)K * BL_SKINNY_MB + (size_t)(tap * IC) * BL_SKINNY_MB +
+                         (size_t)(row % BL_SKINNY_MB);
+            int64_t n = row / opix, o = row % opix;
+            int64_t o2 = o % osz[2], o1 = (o / osz[2]) % osz[1], o0 = o / (osz[2] * osz[1]);
+            int64_t i0 = o0 * str[0] - pad[0] + k0 * dl[0], i1 = o1 * str[1] - pad[1] + k1 * dl[1],
+                    i2 = o2 * str[2] - pad[2] + k2 * dl[2];
+            if (row >= rows || i0 < 0 || i0 >= isz[0] || i1 < 0 || i1 >= isz[1] || i2 < 0 || i2 >= isz[2]) {
+                for (int64_t c = 0; c < IC; c++) col[(size_t)c * BL_SKINNY_MB] = 0.f;
+                continue;
             }
+            const float *xb = x + vs->off0 + n * vs->sn + i0 * vs->ss[0] + i1 * vs->ss[1] + i2 * vs->ss[2];
+            if (vs->cb == 1) /* channels innermost (channels-last): contiguous */
+                for (int64_t c = 0; c < IC; c++) col[(size_t)c * BL_SKINNY_MB] = xb[c];
+            else
+                for (int64_t c = 0; c < IC; c++) col[(size_t)c * BL_SKINNY_MB] = xb[view_chan(vs, c)];
         }
     }
     bl_cpu_skinny_gemm(xp, rows, K, p->skinny_w, OC, b ? b->data : NULL, acc, OC, it->threads,
