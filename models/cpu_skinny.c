@@ -120,31 +120,20 @@ __attribute__((target("avx512f"))) static void kernel_avx512(const float *xp, in
     }
     const float *w = wb;
     const float *x = xp;
-    if (prefetch) {
-        for (int64_t kk = 0; kk < k; kk++, w += NB, x += MB) {
+    for (int64_t kk = 0; kk < k; kk++, w += NB, x += MB) {
+        if (prefetch) { /* the same every step: predicted, and the loop waits on memory anyway */
             const char *pf = (const char *)(w + PF_STEPS * NB);
             _mm_prefetch(pf, _MM_HINT_T0);
             _mm_prefetch(pf + 64, _MM_HINT_T0);
             _mm_prefetch(pf + 128, _MM_HINT_T0);
-            __m512 w0 = _mm512_loadu_ps(w), w1 = _mm512_loadu_ps(w + 16), w2 = _mm512_loadu_ps(w + 32);
-#pragma GCC unroll 8
-            for (int r = 0; r < MB; r++) {
-                __m512 xb = _mm512_set1_ps(x[r]);
-                acc[r][0] = _mm512_fmadd_ps(w0, xb, acc[r][0]);
-                acc[r][1] = _mm512_fmadd_ps(w1, xb, acc[r][1]);
-                acc[r][2] = _mm512_fmadd_ps(w2, xb, acc[r][2]);
-            }
         }
-    } else {
-        for (int64_t kk = 0; kk < k; kk++, w += NB, x += MB) {
-            __m512 w0 = _mm512_loadu_ps(w), w1 = _mm512_loadu_ps(w + 16), w2 = _mm512_loadu_ps(w + 32);
+        __m512 w0 = _mm512_loadu_ps(w), w1 = _mm512_loadu_ps(w + 16), w2 = _mm512_loadu_ps(w + 32);
 #pragma GCC unroll 8
-            for (int r = 0; r < MB; r++) {
-                __m512 xb = _mm512_set1_ps(x[r]);
-                acc[r][0] = _mm512_fmadd_ps(w0, xb, acc[r][0]);
-                acc[r][1] = _mm512_fmadd_ps(w1, xb, acc[r][1]);
-                acc[r][2] = _mm512_fmadd_ps(w2, xb, acc[r][2]);
-            }
+        for (int r = 0; r < MB; r++) {
+            __m512 xb = _mm512_set1_ps(x[r]);
+            acc[r][0] = _mm512_fmadd_ps(w0, xb, acc[r][0]);
+            acc[r][1] = _mm512_fmadd_ps(w1, xb, acc[r][1]);
+            acc[r][2] = _mm512_fmadd_ps(w2, xb, acc[r][2]);
         }
     }
     for (int r = 0; r < nr; r++)
