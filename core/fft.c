@@ -10,6 +10,8 @@
  */
 #include "fft.h"
 
+#include "cpu_isa.h" /* bl_cpu_has_avx2, bl_cpu_has_avx512f: which path runs */
+
 #if (defined(__GNUC__) || defined(__clang__)) && (defined(__x86_64__) || defined(__i386__))
 #include <immintrin.h> /* 8x8 / 16x16 transposes in bl_rfft_load's AVX2 / AVX-512 paths */
 #endif
@@ -36,6 +38,12 @@ typedef float bl_fft_v4 __attribute__((vector_size(16)));
 #endif
 #else
 #define FFT_INLINE inline
+#endif
+#ifndef BL_FFT_HAVE_AVX2
+#define BL_FFT_HAVE_AVX2 0
+#endif
+#ifndef BL_FFT_HAVE_AVX512
+#define BL_FFT_HAVE_AVX512 0
 #endif
 
 _Static_assert(BL_RFFT_LANES == 16, "the AVX-512 instance is one 16-float vector per row");
@@ -302,23 +310,9 @@ const char *bl_rfft_isa_name(bl_rfft_isa isa) {
     }
 }
 
-static bool cpu_has_avx2(void) {
-#if BL_FFT_HAVE_AVX2
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx2") != 0;
-#else
-    return false;
-#endif
-}
-
-static bool cpu_has_avx512(void) {
-#if BL_FFT_HAVE_AVX512
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx512f") != 0;
-#else
-    return false;
-#endif
-}
+/* A path runs where it was compiled in and the CPU has its extension. */
+static bool cpu_has_avx2(void) { return BL_FFT_HAVE_AVX2 && bl_cpu_has_avx2(); }
+static bool cpu_has_avx512(void) { return BL_FFT_HAVE_AVX512 && bl_cpu_has_avx512f(); }
 
 /* The best path available, unless BL_FFT_ISA names one this CPU runs. */
 static bl_rfft_isa auto_isa(void) {

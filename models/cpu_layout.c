@@ -18,6 +18,7 @@
  */
 #include <string.h> /* memset */
 
+#include "core/cpu_isa.h"    /* bl_cpu_has_avx2, bl_cpu_has_avx512f */
 #include "models/cpu_exec.h" /* bl_cpu_view, declarations */
 
 bool bl_cpu_view_of(const dnnl_memory_desc_t *md, bl_cpu_view *v) {
@@ -125,8 +126,8 @@ __attribute__((target("avx512f"))) static void chan_rows_avx512(bl_op op, bool r
 /* 2: AVX-512F, 1: AVX2, 0: baseline */
 static int isa_level(void) {
 #ifdef HAVE_X86
-    if (__builtin_cpu_supports("avx512f")) return 2;
-    if (__builtin_cpu_supports("avx2")) return 1;
+    if (bl_cpu_has_avx512f()) return 2;
+    if (bl_cpu_has_avx2()) return 1;
 #endif
     return 0;
 }

@@ -26,6 +26,7 @@
 #include <stdlib.h> /* getenv */
 #include <string.h> /* memset, strcmp */
 
+#include "core/cpu_isa.h"    /* bl_cpu_has_avx512f */
 #include "models/cpu_exec.h"
 
 #if defined(__x86_64__) && defined(__GNUC__)
@@ -39,14 +40,7 @@
 #define MB BL_SKINNY_MB
 #define PF_STEPS 64 /* prefetch distance in k steps: 64 × 192 bytes = 12 KiB */
 
-static bool cpu_has_avx512(void) {
-#if SKINNY_HAVE_AVX512
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx512f") != 0;
-#else
-    return false;
-#endif
-}
+static bool cpu_has_avx512(void) { return SKINNY_HAVE_AVX512 && bl_cpu_has_avx512f(); }
 
 bool bl_cpu_skinny_available(void) {
     static int avail = -1; /* benign race: every thread computes the same value */
