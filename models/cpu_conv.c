@@ -114,6 +114,7 @@ typedef struct {
     bool custom;  /* plain C on the oneDNN layouts instead of a primitive (cpu_layout.c) */
     bool relu;    /* custom binary: ReLU after the op */
     bl_cpu_view v_src[2], v_dst;
+    bool swish_after; /* the fused swish runs as cpu_swish.c's pass after the primitive */
     bool skinny;  /* convolution as im2col + cpu_skinny.c (a few output pixels, large weights) */
     int64_t sk_rows;          /* output pixels (batch included) */
     size_t sk_xp_off, sk_acc_off, sk_part_off; /* workspace: row panels, [rows][OC] sums, partial sums */
@@ -207,12 +208,13 @@ static bl_status add_act(dnnl_post_ops_t po, bl_op act, float a, float b) {
     return BL_OK;
 }
 
-/* The node's own fused activation, then the sum of a fused residual Add, then what followed. */
-static bl_status add_post_ops(dnnl_post_ops_t po, const bl_node *nd, const bl_cpu_fuse *fu) {
+/* The node's own fused activation, then the sum of a fused residual Add, then what followed
+ * (a swish only when !swish_after: then cpu_swish.c applies it to the result). */
+static bl_status add_post_ops(dnnl_post_ops_t po, const bl_node *nd, const bl_cpu_fuse *fu, bool swish_after) {
     BL_TRY(add_act(po, nd->fused_act, nd->act_alpha, nd->act_beta));
     if (fu->sum_t >= 0) DNNL_TRY(dnnl_post_ops_append_sum(po, 1.f), "sum post-op");
     if (fu->post == BL_CPU_POST_RELU) BL_TRY(add_act(po, BL_OP_RELU, 0.f, 0.f));
-    if (fu->post == BL_CPU_POST_SWISH)
+    if (fu->post == BL_CPU_POST_SWISH && !swish_after)
         DNNL_TRY(dnnl_post_ops_append_eltwise(po, 1.f, dnnl_eltwise_swish, 1.f, 0.f), "swish post-op");
     return BL_OK;
 }
@@ -569,7 +571,8 @@ static bl_status build_inst(bl_cpu_exec *ex, bl_cpu_step *st, int64_t n, inst *i
     bl_status s = BL_OK;
     dnnl_post_ops_t po;
     dnnl_post_ops_create(&po);
-    if (p->kind == K_CONV || p->kind == K_BINARY) s = add_post_ops(po, nd, fu);
+    it->swish_after = fu->post == BL_CPU_POST_SWISH && bl_cpu_swish_available();
+    if (p->kind == K_CONV || p->kind == K_BINARY) s = add_post_ops(po, nd, fu, it->swish_after);
     if (s == BL_OK) dnnl_primitive_attr_set_post_ops(attr, po);
     dnnl_post_ops_destroy(po);
     if (s != BL_OK) goto done;
@@ -771,6 +774,9 @@ static bl_status run_dnnl(bl_cpu_exec *ex, bl_cpu_step *st, int64_t n) {
     bl_status s = exec_inst(ex, p, it, ws);
     if (it->threads != ex->threads) omp_set_num_threads(ex->threads);
     BL_TRY(s);
+    if (it->swish_after) /* the whole buffer, padded channel lanes included (swish(0) = 0) */
+        bl_cpu_swish_inplace(ex->ptr[p->out_t], (int64_t)(dnnl_memory_desc_get_size(&it->out_md) / sizeof(float)),
+                             it->threads);
     ex->md[p->out_root] = it->out_plain ? NULL : &it->out_md;
     return BL_OK;
 }

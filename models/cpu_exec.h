@@ -204,6 +204,14 @@ void bl_cpu_skinny_gemm(const float *xp, int64_t rows, int64_t k, const float *w
 void bl_cpu_skinny_gemm_ref(const float *xp, int64_t rows, int64_t k, const float *wp, int64_t n, const float *bias,
                             float *y, int64_t ldy);
 
+/* ---- cpu_swish.c: swish after a Conv, in place ---- */
+/* AVX-512 on this CPU and not turned off by BL_CPU_FAST_SWISH=0: Convs then run without
+ * oneDNN's swish post-op and bl_cpu_swish_inplace follows. */
+bool bl_cpu_swish_available(void);
+/* x[i] = x[i] · sigmoid(x[i]) for i < n, on `threads` threads; _ref: plain C with expf. */
+void bl_cpu_swish_inplace(float *x, int64_t n, int threads);
+void bl_cpu_swish_ref(float *x, int64_t n);
+
 /* ---- cpu_layout.c: plain-C kernels on oneDNN activation layouts ---- */
 /* An f32 activation layout as strides. Element (n, c, spatial s) lies at
  * off0 + n*sn + (c / cb)*sc + c % cb + sum_i s_i*ss[i] when cb > 1 (a channel block),
