@@ -68,27 +68,29 @@ static inline __attribute__((always_inline)) void gap_rows_body(const float *x, 
     }
 }
 
+/* One pixel's L channels: py = px op sv, then ReLU when asked. omp simd: no dependence
+ * between lanes (py may be px, element for element). */
+static inline __attribute__((always_inline)) void chan_pixel(bl_op op, bool relu, const float *px, float *py,
+                                                             const float *sv, int64_t L) {
+    if (op == BL_OP_MUL) {
+#pragma omp simd
+        for (int64_t l = 0; l < L; l++) py[l] = px[l] * sv[l];
+    } else if (op == BL_OP_ADD) {
+#pragma omp simd
+        for (int64_t l = 0; l < L; l++) py[l] = px[l] + sv[l];
+    } else {
+#pragma omp simd
+        for (int64_t l = 0; l < L; l++) py[l] = px[l] - sv[l];
+    }
+    if (relu) {
+#pragma omp simd
+        for (int64_t l = 0; l < L; l++) py[l] = py[l] > 0.f ? py[l] : 0.f;
+    }
+}
+
 static inline __attribute__((always_inline)) void chan_rows_body(bl_op op, bool relu, const float *x, float *y,
                                                                  const float *sv, int64_t S, int64_t L) {
-    for (int64_t p = 0; p < S; p++) {
-        const float *px = x + p * L;
-        float *py = y + p * L;
-        /* omp simd: no dependence between lanes (y may be x, element for element) */
-        if (op == BL_OP_MUL) {
-#pragma omp simd
-            for (int64_t l = 0; l < L; l++) py[l] = px[l] * sv[l];
-        } else if (op == BL_OP_ADD) {
-#pragma omp simd
-            for (int64_t l = 0; l < L; l++) py[l] = px[l] + sv[l];
-        } else {
-#pragma omp simd
-            for (int64_t l = 0; l < L; l++) py[l] = px[l] - sv[l];
-        }
-        if (relu) {
-#pragma omp simd
-            for (int64_t l = 0; l < L; l++) py[l] = py[l] > 0.f ? py[l] : 0.f;
-        }
-    }
+    for (int64_t p = 0; p < S; p++) chan_pixel(op, relu, x + p * L, y + p * L, sv, L);
 }
 
 /* constant lane counts let the compiler keep a block in registers */
@@ -246,22 +248,8 @@ void bl_cpu_chan_binary_view(bl_op op, const float *x, const bl_cpu_view *vx, co
                 for (int64_t b = 0; b < vx->sdim[1]; b++)
                     for (int64_t d = 0; d < vx->sdim[2]; d++) {
                         int64_t po = a * vx->ss[0] + b * vx->ss[1] + d * vx->ss[2];
-                        const float *px = xg + po;
                         float *py = yg + po;
-                        if (op == BL_OP_MUL) {
-#pragma omp simd
-                            for (int64_t l = 0; l < lanes; l++) py[l] = px[l] * sv[l];
-                        } else if (op == BL_OP_ADD) {
-#pragma omp simd
-                            for (int64_t l = 0; l < lanes; l++) py[l] = px[l] + sv[l];
-                        } else {
-#pragma omp simd
-                            for (int64_t l = 0; l < lanes; l++) py[l] = px[l] - sv[l];
-                        }
-                        if (relu) {
-#pragma omp simd
-                            for (int64_t l = 0; l < lanes; l++) py[l] = py[l] > 0.f ? py[l] : 0.f;
-                        }
+                        chan_pixel(op, relu, xg + po, py, sv, lanes);
                         /* the padding of a channel block stays zero, as oneDNN expects */
                         for (int64_t l = nl; l < lanes; l++) py[l] = 0.f;
                     }
