@@ -232,6 +232,12 @@ void bl_cpu_gap_view(const float *x, const bl_cpu_view *v, float *y, int threads
  * then max(0, ·) when relu; y (view vy, same shape as x) may be x. */
 void bl_cpu_chan_binary_view(bl_op op, const float *x, const bl_cpu_view *vx, const float *s,
                              const bl_cpu_view *vs, float *y, const bl_cpu_view *vy, bool relu, int threads);
+/* MaxPool of x (view vx, channels in lanes: cb >= 1) into y (view vy: the output shape in
+ * the same lane layout). k, s, d, p: kernel, strides, dilations (>= 1) and left pads of
+ * the three spatial slots of a view (leading unused slots 1, 1, 1, 0); taps outside the
+ * input are skipped (ONNX pads MaxPool with -inf), and each window must hold one. */
+void bl_cpu_maxpool_view(const float *x, const bl_cpu_view *vx, float *y, const bl_cpu_view *vy, const int64_t *k,
+                         const int64_t *s, const int64_t *d, const int64_t *p, int threads);
 
 /* Apply a fused activation (bl_node.fused_act) in place on x[0..count). */
 void bl_cpu_apply_act(bl_op act, float alpha, float beta, float *x, int64_t count);

@@ -45,6 +45,84 @@ typedef struct {
 
 /* ---- reduce ---- */
 
+#define RED_LANES 8 /* independent partial results: the sum's add latency hidden, vectorised */
+
+/* Sums (Mean, Sum: of x; L2: of x²) in double, or the max in float (a NaN wins), of n
+ * contiguous values; RED_LANES interleaved partials then combined in a fixed order, so the
+ * result does not depend on the thread count. */
+static double reduce_contig(bl_op op, const float *x, int64_t n) {
+    int64_t q = 0;
+    if (op == BL_OP_REDUCE_MAX) {
+        float m[RED_LANES];
+        for (int j = 0; j < RED_LANES; j++) m[j] = -INFINITY;
+        for (; q + RED_LANES <= n; q += RED_LANES)
+#pragma omp simd
+            for (int j = 0; j < RED_LANES; j++) m[j] = (x[q + j] != x[q + j] || x[q + j] > m[j]) ? x[q + j] : m[j];
+        float r = -INFINITY;
+        for (int j = 0; j < RED_LANES; j++) r = (m[j] != m[j] || m[j] > r) ? m[j] : r;
+        for (; q < n; q++) r = (x[q] != x[q] || x[q] > r) ? x[q] : r;
+        return r;
+    }
+    double a[RED_LANES] = {0};
+    bool sq = op == BL_OP_REDUCE_L2;
+    for (; q + RED_LANES <= n; q += RED_LANES)
+#pragma omp simd
+        for (int j = 0; j < RED_LANES; j++) a[j] += sq ? (double)x[q + j] * x[q + j] : (double)x[q + j];
+    double r = 0.0;
+    for (int j = 0; j < RED_LANES; j++) r += a[j];
+    for (; q < n; q++) r += sq ? (double)x[q] * x[q] : (double)x[q];
+    return r;
+}
+
+/* The reduced axes as one contiguous block of a [outer, red, inner] view: y[o, i] over q of
+ * x[o, q, i]. inner == 1 reads each output's values contiguously (reduce_contig); otherwise
+ * rows of `inner` values are accumulated into a chunk of partial results. */
+static void reduce_block(bl_op op, const float *x, float *y, int64_t outer, int64_t red, int64_t inner) {
+    bool par = outer * red * inner > 32768;
+    if (inner == 1) {
+#pragma omp parallel for if (par && outer > 1)
+        for (int64_t o = 0; o < outer; o++) {
+            double acc = reduce_contig(op, x + o * red, red);
+            if (op == BL_OP_REDUCE_MEAN) acc = red ? acc / (double)red : NAN;
+            if (op == BL_OP_REDUCE_L2) acc = sqrt(acc);
+            y[o] = (float)acc;
+        }
+        return;
+    }
+    enum { CH = 64 };
+    int64_t nch = (inner + CH - 1) / CH;
+#pragma omp parallel for if (par && outer * nch > 1)
+    for (int64_t w = 0; w < outer * nch; w++) {
+        int64_t o = w / nch, i0 = w % nch * CH, ni = inner - i0 < CH ? inner - i0 : CH;
+        const float *xb = x + o * red * inner + i0;
+        double acc[CH];
+        float mx[CH];
+        if (op == BL_OP_REDUCE_MAX) {
+            for (int64_t i = 0; i < ni; i++) mx[i] = -INFINITY;
+            for (int64_t q = 0; q < red; q++) {
+                const float *xr = xb + q * inner;
+#pragma omp simd
+                for (int64_t i = 0; i < ni; i++) mx[i] = (xr[i] != xr[i] || xr[i] > mx[i]) ? xr[i] : mx[i];
+            }
+            for (int64_t i = 0; i < ni; i++) y[o * inner + i0 + i] = mx[i];
+            continue;
+        }
+        bool sq = op == BL_OP_REDUCE_L2;
+        for (int64_t i = 0; i < ni; i++) acc[i] = 0.0;
+        for (int64_t q = 0; q < red; q++) {
+            const float *xr = xb + q * inner;
+#pragma omp simd
+            for (int64_t i = 0; i < ni; i++) acc[i] += sq ? (double)xr[i] * xr[i] : (double)xr[i];
+        }
+        for (int64_t i = 0; i < ni; i++) {
+            double v = acc[i];
+            if (op == BL_OP_REDUCE_MEAN) v = red ? v / (double)red : NAN;
+            if (op == BL_OP_REDUCE_L2) v = sqrt(v);
+            y[o * inner + i0 + i] = (float)v;
+        }
+    }
+}
+
 static bl_status run_reduce(bl_cpu_exec *ex, bl_cpu_step *st, int64_t n) {
     const bl_node *nd = st->node;
     const reduce_params *p = st->priv;
@@ -73,6 +151,10 @@ static bl_status run_reduce(bl_cpu_exec *ex, bl_cpu_step *st, int64_t n) {
     bool block = true;
     for (int i = 1; i < nr; i++) block &= red[i] == red[i - 1] + 1;
     int64_t inner = nr ? stride[red[nr - 1]] : 1;
+    if (block && nr) {
+        reduce_block(op, x, y, out_cnt / inner, red_cnt, inner);
+        return BL_OK;
+    }
 #pragma omp parallel for if (out_cnt * red_cnt > 32768)
     for (int64_t o = 0; o < out_cnt; o++) {
         int64_t base = 0, rem = o;

@@ -7,14 +7,17 @@
  * reading every element through the view), GlobalAveragePool must match the mean within
  * 1e-6 relative, and Add/Sub/Mul with and without ReLU must match exactly (one rounding,
  * as the reference) out of place, in place, and into a plain destination; padded lanes of
- * a blocked result must be zero. A layout with two blocks (weights-like) must be refused.
+ * a blocked result must be zero. MaxPool (bl_cpu_maxpool_view) on the channel-lane layouts,
+ * into the same layout, must match a plain reference exactly for strided, padded, dilated,
+ * ceil-mode (windows past the input) and full-width windows, on one and two threads. A
+ * layout with two blocks (weights-like) must be refused.
  */
 #include <dnnl.h>   /* reorders into the layouts under test */
 #include <math.h>   /* fabs */
 #include <stdlib.h> /* malloc */
 #include <string.h> /* memset */
 
-#include "models/cpu_exec.h" /* bl_cpu_view_of, bl_cpu_gap_view, bl_cpu_chan_binary_view */
+#include "models/cpu_exec.h" /* bl_cpu_view_of, bl_cpu_gap_view, bl_cpu_chan_binary_view, bl_cpu_maxpool_view */
 #include "testutil.h"
 
 enum { N = 3, C = 20, H = 5, W = 7 };
@@ -55,6 +58,72 @@ static float at(const float *x, const bl_cpu_view *v, int64_t n, int64_t ch, int
 static float op_ref(bl_op op, float a, float s, bool relu) {
     float v = op == BL_OP_MUL ? a * s : op == BL_OP_ADD ? a + s : a - s;
     return relu && !(v > 0.f) ? 0.f : v;
+}
+
+/* MaxPool geometry: kernel, stride, dilation, left pad (h, w) and the output size. */
+typedef struct {
+    int kh, kw, sh, sw, dh, dw, ph, pw, oh, ow;
+} pool_case;
+
+static const pool_case POOLS[] = {
+    {2, 2, 2, 2, 1, 1, 0, 0, 3, 4}, /* 2x2/2 in ceil mode: the last row's and column's windows run past */
+    {2, 2, 2, 2, 1, 1, 0, 0, 2, 3}, /* 2x2/2, floor */
+    {3, 3, 2, 2, 1, 1, 1, 1, 3, 4}, /* 3x3/2, pad 1 (resnet's stem pool) */
+    {1, 7, 1, 7, 1, 1, 0, 0, 5, 1}, /* the whole width (a max over time) */
+    {3, 2, 1, 1, 2, 1, 2, 0, 5, 6}, /* dilated rows, padded */
+};
+
+/* Plain reference of one pool case on x [N, C, H, W] into r [N, C, oh, ow]. */
+static void maxpool_ref(const float *x, const pool_case *pc, float *r) {
+    for (int nc = 0; nc < N * C; nc++)
+        for (int oh = 0; oh < pc->oh; oh++)
+            for (int ow = 0; ow < pc->ow; ow++) {
+                float m = -INFINITY;
+                for (int a = 0; a < pc->kh; a++)
+                    for (int b = 0; b < pc->kw; b++) {
+                        int ih = oh * pc->sh - pc->ph + a * pc->dh, iw = ow * pc->sw - pc->pw + b * pc->dw;
+                        if (ih < 0 || ih >= H || iw < 0 || iw >= W) continue;
+                        float v = x[(nc * H + ih) * W + iw];
+                        m = v > m ? v : m;
+                    }
+                r[(nc * pc->oh + oh) * pc->ow + ow] = m;
+            }
+}
+
+/* Every pool case on x laid out as md (in bx): the result in the same layout, back to plain,
+ * equal to the reference. */
+static int check_maxpool(ctx *c, const float *x, const float *bx, const bl_cpu_view *v, dnnl_format_tag_t tag,
+                          const char *name, float *by, float *back) {
+    for (size_t pi = 0; pi < sizeof POOLS / sizeof POOLS[0]; pi++) {
+        const pool_case *pc = &POOLS[pi];
+        float ref[N * C * H * W];
+        maxpool_ref(x, pc, ref);
+        dnnl_dims_t yd = {N, C, pc->oh, pc->ow};
+        dnnl_memory_desc_t ymd, yplain;
+        dnnl_memory_desc_init_by_tag(&ymd, 4, yd, dnnl_f32, tag);
+        dnnl_memory_desc_init_by_tag(&yplain, 4, yd, dnnl_f32, dnnl_nchw);
+        bl_cpu_view vy;
+        BL_REQUIRE(bl_cpu_view_of(&ymd, &vy), "pool y view");
+        int64_t k[3] = {1, pc->kh, pc->kw}, s[3] = {1, pc->sh, pc->sw}, d[3] = {1, pc->dh, pc->dw},
+                p[3] = {0, pc->ph, pc->pw};
+        for (int threads = 1; threads <= 2; threads++) {
+            for (int i = 0; i < N * 32 * H * W; i++) by[i] = 12345.f; /* poison */
+            bl_cpu_maxpool_view(bx, v, by, &vy, k, s, d, p, threads);
+            BL_REQUIRE(reorder(c, &ymd, by, &yplain, back) == 0, "reorder");
+            size_t wrong = 0;
+            for (int i = 0; i < N * C * pc->oh * pc->ow; i++) wrong += back[i] != ref[i];
+            BL_CHECK(wrong == 0, "%s: MaxPool case %zu: %zu wrong elements, %d threads", name, pi, wrong, threads);
+            if (vy.cb > 1) { /* padded lanes stay zero */
+                size_t nz = 0;
+                for (int n = 0; n < N; n++)
+                    for (int ch = C; ch < vy.Cp; ch++)
+                        for (int q = 0; q < pc->oh * pc->ow; q++)
+                            nz += by[vy.off0 + n * vy.sn + (ch / vy.cb) * vy.sc + q * vy.cb + ch % vy.cb] != 0.f;
+                BL_CHECK(nz == 0, "%s: MaxPool case %zu: %zu padded lanes not zero", name, pi, nz);
+            }
+        }
+    }
+    return 0;
 }
 
 int main(void) {
@@ -104,6 +173,7 @@ int main(void) {
             BL_CHECK(worst <= 1e-6, "%s: GlobalAveragePool off by %.3g (relative), %d threads", names[li], worst,
                      threads);
         }
+        if (v.cb != 0) BL_REQUIRE(check_maxpool(&c, x, bx, &v, tags[li], names[li], by, back) == 0, "maxpool");
         for (int si = 0; si < 2; si++) {
             dnnl_memory_desc_t smd;
             dnnl_memory_desc_init_by_tag(&smd, 4, sd, dnnl_f32, stags[si]);
