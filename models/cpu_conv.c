@@ -530,11 +530,6 @@ static bl_status build_inst(bl_cpu_exec *ex, bl_cpu_step *st, int64_t n, inst *i
             const bl_tensor *w = bl_node_input(g, nd, 1);
             work_f = 2.0 * out_elems * (double)(bl_tensor_numel(w, 1) / (w->dims[0] ? w->dims[0] : 1));
             w_bytes = 4.0 * (double)bl_tensor_numel(w, 1);
-            /* The kernels vectorise along output channels: fewer than 16 (a first layer's 8)
-             * leave lanes idle and the step takes as long as with 16 (whalecall-small's
-             * 2->8 first layer: 1.8 MFLOP, 37 us on one thread, 28 on two). */
-            int64_t oc = w->dims[0];
-            if (bl_node_attr_int(nd, "group", 1) == 1 && oc > 0 && oc < 16) work_f *= 16.0 / (double)oc;
         }
         if (p->kind == K_GAP || p->kind == K_POOL) out_elems = (double)bl_cpu_numel(ex, p->src_t[0], n);
         bool small = p->kind == K_CONV ? bl_cpu_serial(work_f, w_bytes) : out_elems < SERIAL_ELEMS;

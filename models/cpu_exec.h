@@ -110,16 +110,22 @@ static inline int64_t bl_cpu_numel(const bl_cpu_exec *ex, int t, int64_t n) {
     return bl_tensor_numel(&ex->g->tensors[t], n);
 }
 /* Whether a product of `flops` floating-point operations that streams `weight_bytes` of
- * weights runs on one thread. Forking and joining a team costs a few µs on an idle machine
- * and a whole scheduler time slice when a core is busy elsewhere (the team waits for its
- * preempted member at every barrier): below about 50 µs of single-core work one thread is
- * faster. Weights count on their own: a batch-1 product over megabytes of weights is
- * bound by memory bandwidth, which a second core adds to (efficientnet_b0's 1280x1000
- * classifier at batch 1: 0.64 ms on one thread, about half on two). */
-#define BL_CPU_SERIAL_FLOPS 3e6
+ * weights runs on one thread. Forking and joining a team costs about a microsecond on an
+ * idle machine with spinning workers, and a whole scheduler time slice when a core is busy
+ * elsewhere (the team waits for its preempted member at every barrier). Below 1 MFLOP (about
+ * 10 us of one core) one thread is faster; from there two win on an idle machine
+ * (efficientnet_b0 batch 1 on 2 threads: 5-10% faster than with a 3 MFLOP limit, resnet18
+ * about 1%). BL_CPU_SERIAL_FLOPS raises the limit for machines shared with other work.
+ * Weights count on their own: a batch-1 product over megabytes of weights is bound by
+ * memory bandwidth, which a second core adds to (efficientnet_b0's 1280x1000 classifier at
+ * batch 1: 0.64 ms on one thread, about half on two). */
+#define BL_CPU_SERIAL_FLOPS 1e6
 #define BL_CPU_SERIAL_WBYTES 524288.0
+/* The FLOP limit: BL_CPU_SERIAL_FLOPS from the environment when set (read once), else the
+ * default above. */
+double bl_cpu_serial_flops(void);
 static inline bool bl_cpu_serial(double flops, double weight_bytes) {
-    return flops < BL_CPU_SERIAL_FLOPS && weight_bytes < BL_CPU_SERIAL_WBYTES;
+    return flops < bl_cpu_serial_flops() && weight_bytes < BL_CPU_SERIAL_WBYTES;
 }
 /* Concrete dims of tensor t for batch n into d; returns the rank. */
 int bl_cpu_dims(const bl_cpu_exec *ex, int t, int64_t n, int64_t *d);

@@ -56,6 +56,14 @@ struct bl_cpu_chunk {
 };
 
 #define WEIGHT_CHUNK ((size_t)16 << 20)
+double bl_cpu_serial_flops(void) {
+    /* read at each call (step preparation, not per element): no state shared between threads */
+    const char *e = getenv("BL_CPU_SERIAL_FLOPS");
+    char *end;
+    double v = e ? strtod(e, &end) : 0.0;
+    return e && end != e && v >= 0.0 ? v : BL_CPU_SERIAL_FLOPS;
+}
+
 void *bl_cpu_weights_alloc(bl_cpu_exec *ex, size_t bytes) {
     bytes = (bytes + 63) / 64 * 64;
     struct bl_cpu_chunk *c = ex->wpool;
