@@ -121,8 +121,8 @@ static inline int64_t bl_cpu_numel(const bl_cpu_exec *ex, int t, int64_t n) {
  * batch 1: 0.64 ms on one thread, about half on two). */
 #define BL_CPU_SERIAL_FLOPS 1e6
 #define BL_CPU_SERIAL_WBYTES 524288.0
-/* The FLOP limit: BL_CPU_SERIAL_FLOPS from the environment when set (read once), else the
- * default above. */
+/* The FLOP limit: BL_CPU_SERIAL_FLOPS from the environment when set (read once per process),
+ * else the default above. */
 double bl_cpu_serial_flops(void);
 static inline bool bl_cpu_serial(double flops, double weight_bytes) {
     return flops < bl_cpu_serial_flops() && weight_bytes < BL_CPU_SERIAL_WBYTES;

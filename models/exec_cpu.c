@@ -23,6 +23,7 @@
 #include <math.h>   /* expf, tanhf for fused activations */
 #include <omp.h>    /* omp_set_num_threads, omp_get_num_procs */
 #include <stdio.h>  /* snprintf, fprintf for BL_CPU_PROFILE */
+#include <pthread.h> /* pthread_once: BL_CPU_SERIAL_FLOPS read once */
 #include <stdlib.h> /* calloc, free, aligned_alloc, getenv */
 #include <time.h>   /* clock_gettime for BL_CPU_PROFILE */
 #include <string.h> /* memcpy, strcmp */
@@ -56,12 +57,19 @@ struct bl_cpu_chunk {
 };
 
 #define WEIGHT_CHUNK ((size_t)16 << 20)
-double bl_cpu_serial_flops(void) {
-    /* read at each call (step preparation, not per element): no state shared between threads */
+static double serial_flops = BL_CPU_SERIAL_FLOPS;
+static pthread_once_t serial_flops_once = PTHREAD_ONCE_INIT;
+static void read_serial_flops(void) {
     const char *e = getenv("BL_CPU_SERIAL_FLOPS");
     char *end;
     double v = e ? strtod(e, &end) : 0.0;
-    return e && end != e && v >= 0.0 ? v : BL_CPU_SERIAL_FLOPS;
+    if (e && end != e && v >= 0.0) serial_flops = v;
+}
+
+double bl_cpu_serial_flops(void) {
+    /* read once: a MatMul asks at every run */
+    pthread_once(&serial_flops_once, read_serial_flops);
+    return serial_flops;
 }
 
 void *bl_cpu_weights_alloc(bl_cpu_exec *ex, size_t bytes) {
