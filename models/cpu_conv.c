@@ -286,6 +286,16 @@ static dnnl_format_tag_t blocked_tag(int rank) {
     }
 }
 
+/* The layout whose channel lanes are innermost: channels-last (cb 1) or a block of cb = 8 or
+ * 16 channels; undef for anything else. */
+static dnnl_format_tag_t lane_tag(int rank, int cb) {
+    if (rank < 3 || rank > 5) return dnnl_format_tag_undef;
+    static const dnnl_format_tag_t cl[] = {dnnl_nwc, dnnl_nhwc, dnnl_ndhwc},
+                                   b16[] = {dnnl_nCw16c, dnnl_nChw16c, dnnl_nCdhw16c},
+                                   b8[] = {dnnl_nCw8c, dnnl_nChw8c, dnnl_nCdhw8c};
+    return cb == 1 ? cl[rank - 3] : cb == 16 ? b16[rank - 3] : cb == 8 ? b8[rank - 3] : dnnl_format_tag_undef;
+}
+
 /* Whether oneDNN fell back to its (scalar, reference) implementation. */
 static bool is_ref(const_dnnl_primitive_desc_t pd) {
     const char *impl = NULL;
@@ -350,10 +360,7 @@ static bool try_custom(bl_cpu_exec *ex, const bl_cpu_step *st, const dnnl_priv *
         for (int i = 0; i + 1 < gm->sp; i++) taps *= gm->kernel[i];
         if (taps > 1024) return false;
         int cb = it->v_src[0].cb;
-        dnnl_format_tag_t tag = cb == 1    ? (r == 3 ? dnnl_nwc : r == 4 ? dnnl_nhwc : dnnl_ndhwc)
-                                : cb == 16 ? (r == 3 ? dnnl_nCw16c : r == 4 ? dnnl_nChw16c : dnnl_nCdhw16c)
-                                : cb == 8  ? (r == 3 ? dnnl_nCw8c : r == 4 ? dnnl_nChw8c : dnnl_nCdhw8c)
-                                           : dnnl_format_tag_undef;
+        dnnl_format_tag_t tag = lane_tag(r, cb);
         if (tag == dnnl_format_tag_undef ||
             dnnl_memory_desc_init_by_tag(&it->out_md, r, udst->dims, dnnl_f32, tag) != dnnl_success ||
             !bl_cpu_view_of(&it->out_md, &it->v_dst) || it->v_dst.cb != cb)
@@ -410,7 +417,7 @@ static bool try_skinny(bl_cpu_exec *ex, const bl_cpu_step *st, dnnl_priv *p, ins
     dnnl_memory_desc_t cl;
     dnnl_dims_t yd;
     for (int i = 0; i < r; i++) yd[i] = ty[i];
-    dnnl_format_tag_t cl_tag = r == 3 ? dnnl_nwc : r == 4 ? dnnl_nhwc : dnnl_ndhwc;
+    dnnl_format_tag_t cl_tag = lane_tag(r, 1);
     if (dnnl_memory_desc_init_by_tag(&cl, r, yd, dnnl_f32, cl_tag) != dnnl_success) return false;
     it->out_md = sum_md ? *sum_md : p->out_any ? cl : *udst;
     if (!bl_cpu_view_of(&usrc[0], &it->v_src[0]) || !bl_cpu_view_of(&it->out_md, &it->v_dst)) return false;

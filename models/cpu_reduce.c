@@ -45,6 +45,15 @@ typedef struct {
 
 /* ---- reduce ---- */
 
+/* max(m, v) where a NaN wins (ONNX propagates it) */
+static inline float max_nan(float m, float v) { return (v != v || v > m) ? v : m; }
+/* A reduction's result from its sum (Mean: / count, L2: square root) or max. */
+static inline float reduce_finish(bl_op op, double acc, int64_t count) {
+    if (op == BL_OP_REDUCE_MEAN) acc = count ? acc / (double)count : NAN;
+    if (op == BL_OP_REDUCE_L2) acc = sqrt(acc);
+    return (float)acc;
+}
+
 #define RED_LANES 8 /* independent partial results: the sum's add latency hidden, vectorised */
 
 /* Sums (Mean, Sum: of x; L2: of x²) in double, or the max in float (a NaN wins), of n
@@ -57,10 +66,10 @@ static double reduce_contig(bl_op op, const float *x, int64_t n) {
         for (int j = 0; j < RED_LANES; j++) m[j] = -INFINITY;
         for (; q + RED_LANES <= n; q += RED_LANES)
 #pragma omp simd
-            for (int j = 0; j < RED_LANES; j++) m[j] = (x[q + j] != x[q + j] || x[q + j] > m[j]) ? x[q + j] : m[j];
+            for (int j = 0; j < RED_LANES; j++) m[j] = max_nan(m[j], x[q + j]);
         float r = -INFINITY;
-        for (int j = 0; j < RED_LANES; j++) r = (m[j] != m[j] || m[j] > r) ? m[j] : r;
-        for (; q < n; q++) r = (x[q] != x[q] || x[q] > r) ? x[q] : r;
+        for (int j = 0; j < RED_LANES; j++) r = max_nan(r, m[j]);
+        for (; q < n; q++) r = max_nan(r, x[q]);
         return r;
     }
     double a[RED_LANES] = {0};
@@ -82,10 +91,7 @@ static void reduce_block(bl_op op, const float *x, float *y, int64_t outer, int6
     if (inner == 1) {
 #pragma omp parallel for if (par && outer > 1)
         for (int64_t o = 0; o < outer; o++) {
-            double acc = reduce_contig(op, x + o * red, red);
-            if (op == BL_OP_REDUCE_MEAN) acc = red ? acc / (double)red : NAN;
-            if (op == BL_OP_REDUCE_L2) acc = sqrt(acc);
-            y[o] = (float)acc;
+            y[o] = reduce_finish(op, reduce_contig(op, x + o * red, red), red);
         }
         return;
     }
@@ -102,7 +108,7 @@ static void reduce_block(bl_op op, const float *x, float *y, int64_t outer, int6
             for (int64_t q = 0; q < red; q++) {
                 const float *xr = xb + q * inner;
 #pragma omp simd
-                for (int64_t i = 0; i < ni; i++) mx[i] = (xr[i] != xr[i] || xr[i] > mx[i]) ? xr[i] : mx[i];
+                for (int64_t i = 0; i < ni; i++) mx[i] = max_nan(mx[i], xr[i]);
             }
             for (int64_t i = 0; i < ni; i++) y[o * inner + i0 + i] = mx[i];
             continue;
@@ -114,12 +120,7 @@ static void reduce_block(bl_op op, const float *x, float *y, int64_t outer, int6
 #pragma omp simd
             for (int64_t i = 0; i < ni; i++) acc[i] += sq ? (double)xr[i] * xr[i] : (double)xr[i];
         }
-        for (int64_t i = 0; i < ni; i++) {
-            double v = acc[i];
-            if (op == BL_OP_REDUCE_MEAN) v = red ? v / (double)red : NAN;
-            if (op == BL_OP_REDUCE_L2) v = sqrt(v);
-            y[o * inner + i0 + i] = (float)v;
-        }
+        for (int64_t i = 0; i < ni; i++) y[o * inner + i0 + i] = reduce_finish(op, acc[i], red);
     }
 }
 
@@ -176,9 +177,7 @@ static bl_status run_reduce(bl_cpu_exec *ex, bl_cpu_step *st, int64_t n) {
             else if (op == BL_OP_REDUCE_L2) acc += (double)v * v;
             else acc += v;
         }
-        if (op == BL_OP_REDUCE_MEAN) acc = red_cnt ? acc / (double)red_cnt : NAN;
-        if (op == BL_OP_REDUCE_L2) acc = sqrt(acc);
-        y[o] = (float)acc;
+        y[o] = reduce_finish(op, acc, red_cnt);
     }
     return BL_OK;
 }
