@@ -73,7 +73,8 @@ int bl_status_exit_code(bl_status s) {
     case BL_OK: return BL_EXIT_OK;
     case BL_ERR_USAGE:
     case BL_ERR_CONFIG:
-    case BL_ERR_INVALID_ARG: return BL_EXIT_USAGE;
+    case BL_ERR_INVALID_ARG:
+    case BL_ERR_EXISTS: return BL_EXIT_USAGE;
     default: return BL_EXIT_FATAL;
     }
 }

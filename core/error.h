@@ -39,6 +39,7 @@ extern "C" {
     X(ERR_DEVICE, "GPU device error")                                          \
     X(ERR_MODEL, "model could not be loaded or run")                           \
     X(ERR_NETWORK, "network error")                                            \
+    X(ERR_EXISTS, "a file is in the way that baleen did not write")             \
     X(ERR_INTERNAL, "internal error (a bug in baleen)")
 
 typedef enum {

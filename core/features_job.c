@@ -1,7 +1,7 @@
 /* features_job.c — bl_feat_writer and bl_features_compute (see features_job.h).
  *
- * Owns: per writer, the output's temporary file (unnamed, O_TMPFILE, where the filesystem
- * allows: nothing is left behind if the process dies), an optional unlinked spill file and
+ * Owns: per writer, the output (io/outfile.h: an unnamed temporary where the filesystem
+ * allows, so nothing is left behind if the process dies), an optional unlinked spill file and
  * one stage of BL_FEAT_TILE transposed frames per channel; per job, the audio stream, one
  * front-end stream per channel, a BL_FEAT_OUT-frame output buffer, and (threads > 1) a
  * decode thread with BL_FEAT_SLOTS block buffers circulating through two bounded queues.
@@ -30,17 +30,17 @@
 #include "features_job.h"
 
 #include <errno.h>     /* errno of file calls */
-#include <fcntl.h>     /* O_TMPFILE, AT_* flags, sync_file_range */
+#include <fcntl.h>     /* sync_file_range */
 #include <pthread.h>   /* the decode thread */
 #include <stdbool.h>   /* bool */
 #include <stdio.h>     /* snprintf, rename */
-#include <stdlib.h>    /* malloc, mkstemp */
+#include <stdlib.h>    /* malloc */
 #include <string.h>    /* strlen, memcpy, strerror */
-#include <sys/stat.h>  /* fchmod: mkstemp creates 0600 files */
-#include <unistd.h>    /* pwrite, pread, fsync, ftruncate, unlink, linkat */
+#include <unistd.h>    /* pwrite, pread, ftruncate */
 
 #include "io/audio.h" /* bl_audio_stream */
 #include "io/npy.h"   /* bl_npy_format_header */
+#include "io/outfile.h" /* the output: temporary + rename, or a device written in place */
 #include "log.h"      /* the opening line */
 #include "queue.h"    /* bounded queues between the decode thread and the front end */
 
@@ -77,7 +77,7 @@ typedef struct {
 
 struct bl_feat_writer {
     char *out_path;
-    char *tmp;          /* the temporary output, NULL until created */
+    bl_outfile *of;     /* the output being written (io/outfile.h), NULL once committed */
     int fd;             /* its descriptor, -1 when none */
     size_t hdr;         /* header bytes of the laid-out file */
     uint64_t expected;  /* frames per row laid out in `fd` (0: none) */
@@ -124,101 +124,21 @@ static bl_status read_at(int fd, void *buf, size_t n, uint64_t off, const char *
     return BL_OK;
 }
 
-/* A fresh 0644 temporary file "<out>.<tag>.XXXXXX"; *name is malloc'ed. */
-static bl_status make_temp(const char *out_path, const char *tag, char **name, int *fd) {
-    size_t n = strlen(out_path) + strlen(tag) + 16;
-    char *t = malloc(n);
-    BL_CHECK_ALLOC(t);
-    snprintf(t, n, "%s.%s.XXXXXX", out_path, tag);
-    int f = mkstemp(t);
-    if (f < 0) {
-        bl_status s = BL_ERROR(BL_ERR_IO, "cannot create %s: %s (does the folder exist and is "
-                               "it writable?)", t, strerror(errno));
-        free(t);
-        return s;
-    }
-    (void)fchmod(f, 0644);
-    *name = t;
-    *fd = f;
-    return BL_OK;
-}
-
-/* An unnamed file in out_path's folder (O_TMPFILE), so that nothing is left behind if the
- * process dies; -1 where the system or filesystem cannot (a named temporary is used). */
-static int open_unnamed(const char *out_path) {
-#ifdef O_TMPFILE
-    size_t n = strlen(out_path);
-    char *dir = malloc(n + 2);
-    if (!dir) return -1;
-    const char *slash = strrchr(out_path, '/');
-    if (!slash) {
-        memcpy(dir, ".", 2);
-    } else {
-        size_t k = slash == out_path ? 1 : (size_t)(slash - out_path);
-        memcpy(dir, out_path, k);
-        dir[k] = '\0';
-    }
-    int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0644);
-    free(dir);
-    if (fd >= 0) (void)fchmod(fd, 0644);
-    return fd;
-#else
-    (void)out_path;
-    return -1;
-#endif
-}
-
-/* Give the unnamed output a temporary name next to out_path (for the final rename).
- * BL_ERR_UNSUPPORTED, without a message, when linking is not possible here. */
-static bl_status name_unnamed(bl_feat_writer *w) {
-    for (int tries = 0; tries < 8; tries++) {
-        char *name = NULL;
-        int fd = -1;
-        BL_TRY(make_temp(w->out_path, "tmp", &name, &fd));
-        close(fd);
-        unlink(name); /* a fresh unused name; linkat below will not replace a file */
-        char proc[64];
-        snprintf(proc, sizeof proc, "/proc/self/fd/%d", w->fd);
-        int ok = linkat(AT_FDCWD, proc, AT_FDCWD, name, AT_SYMLINK_FOLLOW) == 0;
-#ifdef AT_EMPTY_PATH
-        if (!ok && errno != EEXIST) ok = linkat(w->fd, "", AT_FDCWD, name, AT_EMPTY_PATH) == 0;
-#endif
-        int e = errno;
-        if (ok) {
-            w->tmp = name;
-            return BL_OK;
-        }
-        free(name);
-        if (e != EEXIST) return BL_ERR_UNSUPPORTED;
-    }
-    return BL_ERR_UNSUPPORTED;
-}
-
-/* The temporary output's name for messages. */
-static const char *tmp_name(const bl_feat_writer *w) { return w->tmp ? w->tmp : w->out_path; }
-
 void bl_feat_writer_destroy(bl_feat_writer *w) {
     if (!w) return;
-    if (w->fd >= 0) close(w->fd);
-    if (w->tmp && !w->done) unlink(w->tmp);
+    bl_outfile_discard(w->of); /* NULL once committed */
     if (w->spill_fd >= 0) close(w->spill_fd);
     for (int c = 0; w->ch && c < w->channels; c++) {
         free(w->ch[c].chunks);
         free(w->ch[c].stage);
     }
     free(w->ch);
-    free(w->tmp);
     free(w->out_path);
     free(w);
 }
 
-static bl_status open_spill(bl_feat_writer *w) {
-    char *name = NULL;
-    BL_TRY(make_temp(w->out_path, "spill", &name, &w->spill_fd));
-    unlink(name); /* anonymous: nothing is left behind if the process dies */
-    free(name);
-    return BL_OK;
-}
+/* The spill file: unnamed, so nothing is left behind if the process dies. */
+static bl_status open_spill(bl_feat_writer *w) { return bl_outfile_scratch(w->of, &w->spill_fd); }
 
 bl_status bl_feat_writer_open(const char *out_path, int channels, int n_mels,
                               int64_t expected_frames, bl_feat_writer **out) {
@@ -238,6 +158,8 @@ bl_status bl_feat_writer_open(const char *out_path, int channels, int n_mels,
     for (int c = 0; ok && c < channels; c++)
         ok = (w->ch[c].stage = malloc(w->ld * (size_t)n_mels * sizeof(float))) != NULL;
     bl_status s = ok ? BL_OK : BL_ERROR(BL_ERR_NOMEM, "out of memory for %d channels", channels);
+    if (s == BL_OK) s = bl_outfile_open(out_path, BL_OUTFILE_SEEKABLE, &w->of);
+    if (s == BL_OK) w->fd = bl_outfile_fd(w->of);
     uint64_t rows = (uint64_t)channels * (uint64_t)n_mels;
     if (s == BL_OK && expected_frames > 0 &&
         (uint64_t)expected_frames <= ((uint64_t)1 << 62) / 4 / rows) {
@@ -245,18 +167,11 @@ bl_status bl_feat_writer_open(const char *out_path, int channels, int n_mels,
         size_t shape[3] = {(size_t)channels, (size_t)n_mels, (size_t)w->expected};
         unsigned char head[BL_NPY_HEADER_MAX];
         s = bl_npy_format_header(head, sizeof head, shape, 3, &w->hdr);
-        if (s == BL_OK && (w->fd = open_unnamed(out_path)) < 0)
-            s = make_temp(out_path, "tmp", &w->tmp, &w->fd);
-        if (s == BL_OK) s = write_at(w->fd, head, w->hdr, 0, tmp_name(w));
+        if (s == BL_OK) s = write_at(w->fd, head, w->hdr, 0, w->out_path);
         /* The full size now: rows are then filled in any order without growing the file.
          * A size the filesystem refuses (a header claiming an absurd length on a volume
          * with a small file-size limit) is no error: the rows are spilled instead. */
         if (s == BL_OK && ftruncate(w->fd, (off_t)(w->hdr + rows * w->expected * 4)) != 0) {
-            close(w->fd);
-            w->fd = -1;
-            if (w->tmp) unlink(w->tmp);
-            free(w->tmp);
-            w->tmp = NULL;
             w->expected = 0;
             expected_frames = -1;
         }
@@ -333,7 +248,7 @@ static bl_status write_stage(bl_feat_writer *w, int channel) {
         for (size_t m = 0; m < nm; m++)
             BL_TRY(write_at(w->fd, t + m * ld, direct * sizeof(float),
                             w->hdr + ((row0 + m) * w->expected + f) * sizeof(float),
-                            tmp_name(w)));
+                            w->out_path));
         w->unsynced += (uint64_t)direct * nm * sizeof(float);
 #ifdef __linux__
         /* Start writeback now and then, so the disk works while the front end runs and the
@@ -406,14 +321,19 @@ static bl_status out_copy(feat_out *o, int src_fd, uint64_t src_off, uint64_t by
 }
 
 /* Build the output from the laid-out rows (their first min(F, expected) frames) and the
- * spilled chunks, into a new temporary file that replaces the laid-out one. */
+ * spilled chunks: into the output itself when nothing was laid out there, else into a new
+ * output (a second temporary for the same path) that takes the laid-out one's place. */
 static bl_status assemble(bl_feat_writer *w, uint64_t frames) {
     size_t nm = (size_t)w->n_mels;
     size_t shape[3] = {(size_t)w->channels, nm, (size_t)frames};
-    feat_out o = {-1, NULL, NULL, 0, 0};
-    char *name = NULL;
-    BL_TRY(make_temp(w->out_path, "tmp", &name, &o.fd));
-    o.path = name;
+    feat_out o = {w->fd, w->out_path, NULL, 0, 0};
+    bl_outfile *next = NULL;
+    if (w->expected > 0) {
+        BL_TRY(bl_outfile_open(w->out_path, BL_OUTFILE_SEEKABLE, &next));
+        o.fd = bl_outfile_fd(next);
+    } else if (ftruncate(w->fd, 0) != 0) {
+        return io_error(errno, "truncating", w->out_path);
+    }
     o.buf = malloc(BL_FEAT_COPY_BYTES);
     size_t hlen = 0;
     bl_status s = o.buf ? bl_npy_format_header((unsigned char *)o.buf, BL_FEAT_COPY_BYTES,
@@ -434,12 +354,12 @@ static bl_status assemble(bl_feat_writer *w, uint64_t frames) {
     }
     if (s == BL_OK) s = out_flush(&o);
     free(o.buf);
-    /* the new file takes the old one's place as the temporary output */
-    if (w->fd >= 0) close(w->fd);
-    if (w->tmp) unlink(w->tmp);
-    free(w->tmp);
-    w->fd = o.fd;
-    w->tmp = name;
+    if (next && s != BL_OK) bl_outfile_discard(next);
+    else if (next) { /* the new output takes the laid-out one's place */
+        bl_outfile_discard(w->of);
+        w->of = next;
+        w->fd = o.fd;
+    }
     return s;
 }
 
@@ -451,20 +371,11 @@ bl_status bl_feat_writer_finish(bl_feat_writer *w, uint64_t *frames) {
         BL_RETURN_IF(w->ch[c].frames != F, BL_ERR_INTERNAL,
                      "feature writer: channel %d has %llu frames, channel 0 %llu", c,
                      (unsigned long long)w->ch[c].frames, (unsigned long long)F);
-    bool rebuild = w->fd < 0 || F != w->expected || w->spill_fd >= 0;
-    if (!rebuild && !w->tmp) {
-        bl_status s = name_unnamed(w);
-        if (s != BL_OK && s != BL_ERR_UNSUPPORTED) return s;
-        rebuild = s != BL_OK; /* cannot be linked here: copied into a named file instead */
-    }
-    if (rebuild) BL_TRY(assemble(w, F));
-    if (fsync(w->fd) != 0) return io_error(errno, "writing", w->tmp);
-    int fd = w->fd;
+    if (F != w->expected || w->spill_fd >= 0) BL_TRY(assemble(w, F));
+    bl_outfile *of = w->of;
+    w->of = NULL; /* committed or discarded by the commit */
     w->fd = -1;
-    if (close(fd) != 0) return io_error(errno, "closing", w->tmp);
-    if (rename(w->tmp, w->out_path) != 0)
-        return BL_ERROR(BL_ERR_IO, "cannot rename %s to %s: %s", w->tmp, w->out_path,
-                        strerror(errno));
+    BL_TRY(bl_outfile_commit(of));
     w->done = true;
     if (frames) *frames = F;
     return BL_OK;

@@ -190,6 +190,7 @@ static bl_status setup_outdir(bl_run_ctx *c) {
         oo.rows_per_chunk = c->cfg->output.rows_per_chunk;
         oo.zstd_level = c->cfg->output.zstd_level;
         oo.resume = c->o->resume;
+        oo.force_dir = c->o->force_dir;
         oo.fingerprint = fp;
         for (int t = 0; t < BL_TABLE_COUNT; t++) oo.headers[t] = h[t].data;
         s = bl_outdir_open(&oo, &c->od);

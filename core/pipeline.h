@@ -42,6 +42,8 @@ typedef struct {
     const char *config_path;     /* for messages and run.json (may be NULL) */
     const char *command_line;    /* recorded in run.json (may be NULL) */
     bool resume;                 /* continue the run in cfg->output.dir */
+    bool force_dir;              /* --force-dir: a non-empty folder without baleen's marker is
+                                  * used as long as baleen's own names in it are free */
     int threads;                 /* >= 1: executor and front-end threads */
     bl_progress_mode progress;   /* BAR, JSON or NONE (AUTO resolved by the caller) */
     const volatile sig_atomic_t *stop; /* set non-zero to stop cleanly; may be NULL */

@@ -41,7 +41,21 @@ typedef struct {
     int64_t first, last_end; /* samples covered by its windows (first = -1: none) */
     bl_event_row *evs;       /* output.clips: events held until the item ends */
     size_t n_evs, cap_evs;
+    bl_strbuf warn_stage, warn; /* warnings.csv: what was left undone (stages, messages; "; "-joined) */
 } open_item;
+
+/* Record a warning of the item (several are joined). */
+static void note_warning(open_item *it, const char *stage, const char *msg) {
+    if (it->warn.len) {
+        bl_strbuf_puts(&it->warn, "; ");
+        if (!strstr(it->warn_stage.data, stage)) bl_strbuf_printf(&it->warn_stage, "+%s", stage);
+    } else {
+        bl_strbuf_puts(&it->warn_stage, stage);
+    }
+    bl_strbuf_puts(&it->warn, msg);
+    const bl_input *in = &it->c->plan.inputs[it->input];
+    BL_LOG_W("run: %s (channel %d): %s", in->key, it->channel, msg);
+}
 
 static void put_utc(open_item *it, bl_strbuf *b, double t_s) {
     const bl_input *in = &it->c->plan.inputs[it->input];
@@ -127,12 +141,16 @@ static bl_status clip_events(open_item *it) {
         co.out_dir = c->cfg->output.dir;
         co.source_path = in->path;
         co.source_key = in->key;
+        co.source_index = (int64_t)it->input;
         co.channel = it->channel;
         co.frontend_rate = c->rate;
         co.has_utc = in->has_utc;
         co.utc_start_ms = in->utc_start_ms;
         co.pad_seconds = c->cfg->output.clips_pad_seconds;
-        s = bl_clips_write(&co, ce, it->n_evs, paths);
+        char *warning = NULL;
+        s = bl_clips_write(&co, ce, it->n_evs, paths, &warning);
+        if (warning) note_warning(it, "clips", warning);
+        free(warning);
     }
     for (size_t i = 0; s == BL_OK && i < it->n_evs; i++) s = event_row(it, &it->evs[i], paths[i]);
     for (size_t i = 0; paths && i < it->n_evs; i++) free(paths[i]);
@@ -146,6 +164,8 @@ static void free_item(open_item *it) {
     bl_pooler_destroy(it->pool);
     bl_eventer_destroy(it->ev);
     for (int t = 0; t < BL_TABLE_COUNT; t++) bl_strbuf_free(&it->rows[t]);
+    bl_strbuf_free(&it->warn_stage);
+    bl_strbuf_free(&it->warn);
     free(it->evs);
     free(it);
 }
@@ -229,6 +249,8 @@ static bl_status commit(bl_run_ctx *c, int64_t item, open_item *it, const bl_sco
             r.rows_len[t] = it->rows[t].len;
             r.n_rows[t] = it->n_rows[t];
         }
+        r.warning_stage = it->warn_stage.data;
+        r.warning_message = it->warn.data;
     } else {
         r.failed = true;
         r.error_stage = fail ? fail->stage : "score";
@@ -301,16 +323,9 @@ static bl_status handle(bl_run_ctx *c, open_set *os, bl_score_msg *m) {
         BL_RETURN_IF(!it, BL_ERR_INTERNAL, "end of work item %" PRId64 ", which is not open", m->item);
         bl_status s = bl_pooler_finish(it->pool);
         if (s == BL_OK) s = bl_eventer_finish(it->ev);
-        if (s == BL_OK && c->clips) {
-            s = clip_events(it);
-            if (s != BL_OK && s != BL_ERR_NO_SPACE && s != BL_ERR_IO && s != BL_ERR_NOMEM) {
-                /* the source could not be read back: this item fails, the run goes on */
-                bl_score_msg f = {.type = BL_SM_FAIL, .item = m->item, .status = s, .stage = "clips"};
-                snprintf(f.msg, sizeof f.msg, "%s", bl_error_message());
-                free_item(it);
-                return commit(c, m->item, NULL, &f);
-            }
-        }
+        /* a clip the source does not let us cut is a warning (bl_clips_write); an error here
+         * is the output's (disk full, I/O): the run stops, and --resume redoes the item */
+        if (s == BL_OK && c->clips) s = clip_events(it);
         if (s == BL_OK) s = commit(c, m->item, it, NULL);
         free_item(it);
         return s;

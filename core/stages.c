@@ -30,6 +30,7 @@
 
 #include "features_job.h"  /* bl_feat_writer: persist.features files */
 #include "io/audio.h"       /* bl_audio_stream */
+#include "io/outnames.h"    /* <index>_<stem> names of persisted features */
 #include "log.h"            /* BL_LOG_D */
 #include "pipeline_impl.h"  /* bl_run_ctx, packets, stage entry points */
 
@@ -44,10 +45,10 @@ typedef struct {
     bool skip;         /* item already done (--resume): decoded but not windowed */
     bl_feat_writer *feat; /* persist.features: this item's .npy being written */
     bool feat_err;        /* writing it failed (an output failure, not the input's) */
-    char feat_path[4200]; /* its final name ("" until opened) */
+    char *feat_path;      /* its final name (NULL until opened) */
 } reader_chan;
 
-/* ---- persist.features: OUT/features/<key>.ch<C>.npy, [1, n_mels, frames] float32 -------- */
+/* ---- persist.features: OUT/features/<NNNNN_stem>.ch<C>.npy, [1, n_mels, frames] float32 -- */
 
 /* The same layout and bytes as `baleen features` on the same window of the source, through the
  * same writer (bl_feat_writer: laid out in place when the frame count is known, spilled and
@@ -56,25 +57,33 @@ typedef struct {
  * The writer's temporary is unnamed (O_TMPFILE) or a mkstemp name next to the output, made
  * visible by rename only once complete; an item is committed only after its file is renamed
  * (END follows feat_close), so a committed item always has its complete file. */
-static bl_status feat_open(bl_run_ctx *c, reader_chan *ch, const bl_input *in, int channel,
-                           int64_t expected_frames) {
-    char key[1024];
-    size_t k = 0;
-    for (const char *p = in->key; *p && k + 1 < sizeof key; p++)
-        key[k++] = (*p == '/' || *p == '\\' || (unsigned char)*p < 32) ? '_' : *p;
-    key[k] = '\0';
-    char dir[3000];
-    snprintf(dir, sizeof dir, "%s/features", c->cfg->output.dir);
-    BL_RETURN_IF(mkdir(dir, 0755) != 0 && errno != EEXIST, BL_ERR_IO, "cannot create %s: %s", dir, strerror(errno));
-    snprintf(ch->feat_path, sizeof ch->feat_path, "%s/%s.ch%d.npy", dir, key, channel);
+static bl_status feat_open(bl_run_ctx *c, reader_chan *ch, size_t input, int channel, int64_t expected_frames) {
+    const char *out = c->cfg->output.dir;
+    char *name = bl_outname_source((int64_t)input, c->plan.inputs[input].key);
+    BL_CHECK_ALLOC(name);
+    size_t cap = strlen(out) + strlen(name) + 48;
+    char *dir = malloc(cap);
+    free(ch->feat_path);
+    ch->feat_path = malloc(cap);
+    bl_status s = dir && ch->feat_path ? BL_OK : BL_ERROR(BL_ERR_NOMEM, "out of memory");
+    if (s == BL_OK) {
+        snprintf(dir, cap, "%s/features", out);
+        snprintf(ch->feat_path, cap, "%s/%s.ch%d.npy", dir, name, channel);
+        if (mkdir(dir, 0755) != 0 && errno != EEXIST)
+            s = BL_ERROR(BL_ERR_IO, "cannot create %s: %s", dir, strerror(errno));
+    }
+    free(dir);
+    free(name);
+    BL_TRY(s);
     return bl_feat_writer_open(ch->feat_path, 1, c->n_mels, expected_frames, &ch->feat);
 }
 
-/* Does `name` look like a temporary of bl_feat_writer ("<x>.npy.tmp.XXXXXX",
- * "<x>.npy.spill.XXXXXX") or of earlier versions (".<x>.npy.tmp")? */
+/* Does `name` look like a named temporary of bl_feat_writer's output (io/outfile.h:
+ * "<x>.npy.tmp-XXXXXX") or of earlier versions ("<x>.npy.tmp.XXXXXX", "<x>.npy.spill.XXXXXX",
+ * ".<x>.npy.tmp")? */
 static bool feat_temp_name(const char *name) {
-    const char *tags[2] = {".npy.tmp.", ".npy.spill."};
-    for (int i = 0; i < 2; i++) {
+    const char *tags[3] = {".npy.tmp-", ".npy.tmp.", ".npy.spill."};
+    for (int i = 0; i < 3; i++) {
         const char *p = strstr(name, tags[i]);
         if (p && p != name && strlen(p + strlen(tags[i])) == 6) return true;
     }
@@ -83,21 +92,33 @@ static bool feat_temp_name(const char *name) {
 }
 
 bl_status bl_run_features_sweep(const bl_run_ctx *c) {
-    char dir[3000];
-    snprintf(dir, sizeof dir, "%s/features", c->cfg->output.dir);
+    size_t dl = strlen(c->cfg->output.dir) + 16;
+    char *dir = malloc(dl);
+    BL_CHECK_ALLOC(dir);
+    snprintf(dir, dl, "%s/features", c->cfg->output.dir);
     DIR *d = opendir(dir);
-    if (!d) return BL_OK; /* none yet */
+    if (!d) { /* none yet */
+        free(dir);
+        return BL_OK;
+    }
     bl_status s = BL_OK;
     struct dirent *e;
     while (s == BL_OK && (e = readdir(d)) != NULL) {
         if (!feat_temp_name(e->d_name)) continue;
-        char path[4400];
-        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        size_t pl = dl + strlen(e->d_name) + 2;
+        char *path = malloc(pl);
+        if (!path) {
+            s = BL_ERROR(BL_ERR_NOMEM, "out of memory");
+            break;
+        }
+        snprintf(path, pl, "%s/%s", dir, e->d_name);
         if (remove(path) != 0 && errno != ENOENT)
             s = BL_ERROR(BL_ERR_IO, "cannot remove the leftover %s: %s", path, strerror(errno));
         else BL_LOG_D("run: removed the leftover %s", path);
+        free(path);
     }
     closedir(d);
+    free(dir);
     return s;
 }
 
@@ -253,7 +274,7 @@ static bool read_file(bl_run_ctx *c, bl_slot *slot, size_t file) {
         ch[k].skip = c->done[c->first_item[file] + k];
         s = bl_fe_stream_create(c->fe, 1, &ch[k].st);
         if (s == BL_OK && c->cfg->persist.features && !ch[k].skip) {
-            s = feat_open(c, &ch[k], in, k, feat_frames);
+            s = feat_open(c, &ch[k], file, k, feat_frames);
             if (s != BL_OK) ch[k].feat_err = true;
         }
     }
@@ -298,7 +319,7 @@ static bool read_file(bl_run_ctx *c, bl_slot *slot, size_t file) {
         BL_LOG_D("run: %s failed at %s: %s", in->path, stage, bl_error_message());
         /* a complete file from an earlier, interrupted attempt must not outlive the failure */
         for (int k = 0; ch && k < n_ch; k++)
-            if (ch[k].feat_path[0]) remove(ch[k].feat_path);
+            if (ch[k].feat_path) remove(ch[k].feat_path);
         if (rs.pk || get_packet(&rs, BL_PK_FAIL)) {
             fail_packet(rs.pk, file, s, stage, in->path);
             ok = send_packet(&rs);
@@ -311,6 +332,7 @@ static bool read_file(bl_run_ctx *c, bl_slot *slot, size_t file) {
         feat_close(&ch[k], false);
         bl_fe_stream_destroy(ch[k].st);
         free(ch[k].frames);
+        free(ch[k].feat_path);
     }
     free(ch);
     bl_audio_stream_close(as);

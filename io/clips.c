@@ -10,14 +10,16 @@
 #include <fcntl.h>    /* open for fsync */
 #include <math.h>     /* lrint, llround */
 #include <sndfile.h>  /* FLAC writing */
-#include <stdio.h>    /* snprintf, rename */
+#include <stdio.h>    /* snprintf */
 #include <stdlib.h>   /* malloc, qsort */
 #include <string.h>   /* strlen, strcmp */
 #include <strings.h>  /* strcasecmp */
 #include <sys/stat.h> /* mkdir */
 #include <unistd.h>   /* fsync, close, unlink */
 
-#include "sources.h" /* bl_time_format_compact for UTC names */
+#include "outfile.h"  /* each clip: temporary + rename */
+#include "outnames.h" /* <index>_<stem> of the source, safe label characters */
+#include "sources.h"  /* bl_time_format_compact for UTC names */
 
 #define CLIP_BLOCK 16384 /* frames per read */
 
@@ -47,47 +49,11 @@ static int64_t rescale(int64_t v, int64_t num, int64_t den, bool up) {
     return (int64_t)q;
 }
 
-static bool name_char_ok(char ch) {
-    return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-           (ch && strchr("-_.+=@,", ch));
-}
-
-/* Append s sanitised to buf (at most max bytes of it). */
-static void put_clean(char *buf, size_t cap, size_t *len, const char *s, size_t max) {
-    for (size_t i = 0; s[i] && i < max && *len + 1 < cap; i++) buf[(*len)++] = name_char_ok(s[i]) ? s[i] : '_';
-    buf[*len] = '\0';
-}
-
-static void clean_key(const char *key, char *out, size_t cap) {
-    static const char *const ext[] = {".wav", ".flac", ".ogg", ".mp3", ".aif", ".aiff", ".w64", ".rf64"};
-    for (;;) { /* leading separators and "./" say nothing about the source */
-        if (*key == '/' || *key == '\\') key++;
-        else if (key[0] == '.' && (key[1] == '/' || key[1] == '\\')) key += 2;
-        else break;
-    }
-    size_t n = strlen(key);
-    for (size_t i = 0; i < sizeof ext / sizeof *ext; i++) {
-        size_t m = strlen(ext[i]);
-        if (n > m && !strcasecmp(key + n - m, ext[i])) {
-            n -= m;
-            break;
-        }
-    }
-    size_t len = 0;
-    out[0] = '\0';
-    char tmp[161];
-    if (n > 160) n = 160; /* file names are limited to 255 bytes */
-    memcpy(tmp, key, n);
-    tmp[n] = '\0';
-    put_clean(out, cap, &len, n ? tmp : "source", 160);
-}
-
-static void clip_name(const bl_clip_opts *o, int file_rate, int channels, int64_t frame, const span *sp,
-                      size_t count, const bl_clip_event *ev, char *out, size_t cap) {
-    char key[200];
-    clean_key(o->source_key ? o->source_key : "", key, sizeof key);
+/* "<index>_<stem>_[chN_]<time>_<labels>.flac" (clips.h), malloc'ed into *out. */
+static bl_status clip_name(const bl_clip_opts *o, int file_rate, int channels, int64_t frame, const span *sp,
+                           size_t count, const bl_clip_event *ev, char **out) {
     int64_t ms = rescale(frame, 1000, file_rate, false);
-    char when[64];
+    char when[96];
     if (o->has_utc) {
         char t[48];
         bl_time_format_compact(o->utc_start_ms + ms, t, sizeof t);
@@ -97,7 +63,9 @@ static void clip_name(const bl_clip_opts *o, int file_rate, int channels, int64_
         snprintf(when, sizeof when, "ch%d_%06lld.%03llds", o->channel, (long long)(ms / 1000),
                  (long long)(ms % 1000));
     }
-    char labels[128];
+    /* labels: each class once, in order of first appearance, at most ~100 bytes in all (the
+     * name is unique without them: they are there to be read) */
+    char labels[104];
     size_t ll = 0;
     labels[0] = '\0';
     for (size_t i = 0; i < count; i++) {
@@ -109,9 +77,16 @@ static void clip_name(const bl_clip_opts *o, int file_rate, int channels, int64_
         }
         if (seen) continue;
         if (ll && ll + 1 < sizeof labels) labels[ll++] = '+', labels[ll] = '\0';
-        put_clean(labels, sizeof labels, &ll, lab, 60);
+        bl_outname_clean(labels, sizeof labels, &ll, lab, 60);
     }
-    snprintf(out, cap, "clips/%s_%s_%s.flac", key, when, labels);
+    char *src = bl_outname_source(o->source_index, o->source_key);
+    BL_CHECK_ALLOC(src);
+    size_t cap = strlen(src) + strlen(when) + ll + 32;
+    *out = malloc(cap);
+    if (*out) snprintf(*out, cap, "clips/%s_%s_%s.flac", src, when, labels);
+    free(src);
+    BL_CHECK_ALLOC(*out);
+    return BL_OK;
 }
 
 static bl_status io_error(const char *what, const char *path) {
@@ -125,21 +100,35 @@ static bool wide_source(const char *format) {
            strstr(format, "DOUBLE") || strstr(format, "ALAC_24") || strstr(format, "ALAC_32");
 }
 
-/* Copy frames [c->s, c->e) of channel o->channel from r into a FLAC file at tmp. */
-static bl_status write_clip(const bl_clip_opts *o, bl_audio_reader *r, const clip *c, const char *tmp,
-                            bool bits24, float *buf, int *ibuf) {
+/* Copy frames [c->s, c->e) of channel o->channel from r into the FLAC clip at `rel` (under
+ * o->out_dir; written through io/outfile.h, so a crash never leaves half a clip under its
+ * name). *source_side tells a failure to read the source (the clip is skipped, the item goes
+ * on) from a failure to write the clip (the output is in trouble: the run stops). */
+static bl_status write_clip(const bl_clip_opts *o, bl_audio_reader *r, const clip *c, const char *rel,
+                            bool bits24, float *buf, int *ibuf, bool *source_side) {
     const bl_audio_info *info = bl_audio_get_info(r);
+    *source_side = true;
     BL_TRY(bl_audio_seek(r, c->s));
+    *source_side = false;
+    size_t pl = strlen(o->out_dir) + strlen(rel) + 2;
+    char *path = malloc(pl);
+    BL_CHECK_ALLOC(path);
+    snprintf(path, pl, "%s/%s", o->out_dir, rel);
+    bl_outfile *of = NULL;
+    bl_status s = bl_outfile_open(path, BL_OUTFILE_SEEKABLE, &of);
+    free(path);
+    BL_TRY(s);
     SF_INFO si;
     memset(&si, 0, sizeof si);
     si.samplerate = info->sample_rate;
     si.channels = 1;
     si.format = SF_FORMAT_FLAC | (bits24 ? SF_FORMAT_PCM_24 : SF_FORMAT_PCM_16);
     errno = 0;
-    SNDFILE *sf = sf_open(tmp, SFM_WRITE, &si);
+    SNDFILE *sf = sf_open_fd(bl_outfile_fd(of), SFM_WRITE, &si, 0);
     if (!sf) {
-        bl_status s = io_error("cannot create clip", tmp);
+        s = io_error("cannot create clip", bl_outfile_name(of));
         bl_error_prefix("%s: ", sf_strerror(NULL));
+        bl_outfile_discard(of);
         return s;
     }
     const int ch = info->channels;
@@ -147,35 +136,35 @@ static bl_status write_clip(const bl_clip_opts *o, bl_audio_reader *r, const cli
     const long lo = bits24 ? -8388608 : -32768, hi = bits24 ? 8388607 : 32767;
     const int shift = bits24 ? 8 : 16;
     int64_t left = c->e - c->s;
-    bl_status s = BL_OK;
     while (left > 0) {
         size_t want = left < CLIP_BLOCK ? (size_t)left : CLIP_BLOCK, got = 0;
         s = bl_audio_read(r, buf, want, &got);
+        if (s != BL_OK) *source_side = true;
         if (s != BL_OK || got == 0) break; /* the file ended early (length unknown / truncated) */
         for (size_t i = 0; i < got; i++) {
-            long v = lrint(buf[i * (size_t)ch + (size_t)o->channel] * scale);
+            float x = buf[i * (size_t)ch + (size_t)o->channel];
+            long v = isfinite(x) ? lrint(x * scale) : 0; /* NaN/Inf samples (input.non_finite: zero) */
             if (v < lo) v = lo;
             if (v > hi) v = hi;
             ibuf[i] = (int)((unsigned)v << shift); /* libsndfile's int is left-justified */
         }
         errno = 0;
         if (sf_writef_int(sf, ibuf, (sf_count_t)got) != (sf_count_t)got) {
-            s = io_error("cannot write clip", tmp);
+            s = io_error("cannot write clip", bl_outfile_name(of));
             break;
         }
         left -= (int64_t)got;
     }
     errno = 0;
-    if (sf_close(sf) != 0 && s == BL_OK) s = io_error("cannot finish clip", tmp);
-    if (s == BL_OK) {
-        int fd = open(tmp, O_RDONLY);
-        if (fd < 0 || fsync(fd) != 0) s = io_error("cannot sync clip", tmp);
-        if (fd >= 0) close(fd);
+    if (sf_close(sf) != 0 && s == BL_OK) s = io_error("cannot finish clip", bl_outfile_name(of));
+    if (s != BL_OK) {
+        bl_outfile_discard(of);
+        return s;
     }
-    return s;
+    return bl_outfile_commit(of);
 }
 
-bl_status bl_clips_write(const bl_clip_opts *o, const bl_clip_event *ev, size_t n, char **paths) {
+bl_status bl_clips_write(const bl_clip_opts *o, const bl_clip_event *ev, size_t n, char **paths, char **warning) {
     BL_RETURN_IF(!o || !o->out_dir || (n && (!ev || !paths)), BL_ERR_INVALID_ARG,
                  "bl_clips_write: NULL argument");
     for (size_t i = 0; i < n; i++) paths[i] = NULL;
@@ -184,8 +173,15 @@ bl_status bl_clips_write(const bl_clip_opts *o, const bl_clip_event *ev, size_t 
                      (!o->reader && !o->source_path),
                  BL_ERR_INVALID_ARG, "bl_clips_write: bad options (rate %d, channel %d, pad %g)",
                  o->frontend_rate, o->channel, o->pad_seconds);
+    if (warning) *warning = NULL;
     bl_audio_reader *r = o->reader;
-    if (!r) BL_TRY(bl_audio_open(o->source_path, &r));
+    if (!r && bl_audio_open(o->source_path, &r) != BL_OK) { /* the source, not the output: a warning */
+        char *w = malloc(strlen(bl_error_message()) + 64);
+        if (w) sprintf(w, "%zu clip(s) not cut: %s", n, bl_error_message());
+        if (warning) *warning = w;
+        else free(w);
+        return BL_OK;
+    }
     const bl_audio_info *info = bl_audio_get_info(r);
     const char *src_name = o->source_path ? o->source_path : bl_audio_path(r);
     bl_status s = BL_OK;
@@ -194,9 +190,9 @@ bl_status bl_clips_write(const bl_clip_opts *o, const bl_clip_event *ev, size_t 
     float *buf = malloc((size_t)CLIP_BLOCK * (size_t)info->channels * sizeof *buf);
     int *ibuf = malloc(CLIP_BLOCK * sizeof *ibuf);
     size_t dl = strlen(o->out_dir);
-    char *dir = malloc(dl + 8), *fin = malloc(dl + 512), *tmp = malloc(dl + 512);
+    char *dir = malloc(dl + 8), *first_err = NULL;
     size_t nc = 0;
-    if (!sp || !cl || !buf || !ibuf || !dir || !fin || !tmp) {
+    if (!sp || !cl || !buf || !ibuf || !dir) {
         s = BL_ERROR(BL_ERR_NOMEM, "out of memory writing clips of %s", src_name);
         goto done;
     }
@@ -235,15 +231,39 @@ bl_status bl_clips_write(const bl_clip_opts *o, const bl_clip_event *ev, size_t 
         goto done;
     }
     const bool bits24 = wide_source(info->format);
+    size_t n_skipped = 0;
+    char *prev = NULL;
     for (size_t k = 0; k < nc && s == BL_OK; k++) {
-        char rel[448];
-        clip_name(o, rate, info->channels, cl[k].s, sp + cl[k].first, cl[k].count, ev, rel, sizeof rel);
-        snprintf(fin, dl + 512, "%s/%s", o->out_dir, rel);
-        snprintf(tmp, dl + 512, "%s/clips/.%s.tmp", o->out_dir, rel + 6);
-        s = write_clip(o, r, &cl[k], tmp, bits24, buf, ibuf);
-        if (s == BL_OK && rename(tmp, fin) != 0) s = io_error("cannot rename clip to", fin);
+        char *rel = NULL;
+        s = clip_name(o, rate, info->channels, cl[k].s, sp + cl[k].first, cl[k].count, ev, &rel);
+        if (s != BL_OK) break;
+        if (prev && !strcmp(prev, rel)) { /* two clips within one millisecond: keep both */
+            size_t rl = strlen(rel);
+            char *alt = malloc(rl + 24);
+            if (alt) snprintf(alt, rl + 24, "%.*s_%zu.flac", (int)(rl - 5), rel, k);
+            free(rel);
+            rel = alt;
+            if (!rel) {
+                s = BL_ERROR(BL_ERR_NOMEM, "out of memory for clip names");
+                break;
+            }
+        }
+        free(prev);
+        prev = rel;
+        bool source_side = false;
+        s = write_clip(o, r, &cl[k], rel, bits24, buf, ibuf, &source_side);
+        if (s != BL_OK && source_side) { /* this clip is skipped; the rows and the other clips stay */
+            if (n_skipped++ == 0) {
+                const char *m = bl_error_message();
+                size_t cap = strlen(m) + strlen(rel) + 96;
+                free(first_err);
+                first_err = malloc(cap);
+                if (first_err) snprintf(first_err, cap, "%s at %.3f s: %s", rel + 6, (double)cl[k].s / rate, m);
+            }
+            s = BL_OK;
+            continue;
+        }
         if (s != BL_OK) {
-            unlink(tmp);
             bl_error_prefix("clip of %s at frame %lld: ", src_name, (long long)cl[k].s);
             break;
         }
@@ -253,17 +273,18 @@ bl_status bl_clips_write(const bl_clip_opts *o, const bl_clip_event *ev, size_t 
             else paths[sp[cl[k].first + j].ev] = p;
         }
     }
-    if (s == BL_OK && nc) {
-        int fd = open(dir, O_RDONLY | O_DIRECTORY);
-        if (fd >= 0) {
-            if (fsync(fd) != 0) s = io_error("cannot sync", dir);
-            close(fd);
-        }
+    free(prev);
+    if (s == BL_OK && n_skipped && warning) {
+        size_t cap = (first_err ? strlen(first_err) : 0) + 96;
+        *warning = malloc(cap);
+        if (*warning) snprintf(*warning, cap, "%zu of %zu clip(s) not cut; first: %s", n_skipped, nc,
+                               first_err ? first_err : "(no message)");
     }
 done:
     if (s != BL_OK)
         for (size_t i = 0; i < n; i++) free(paths[i]), paths[i] = NULL;
     if (!o->reader) bl_audio_close(r);
-    free(sp), free(cl), free(buf), free(ibuf), free(dir), free(fin), free(tmp);
+    if (s != BL_OK && warning) free(*warning), *warning = NULL;
+    free(sp), free(cl), free(buf), free(ibuf), free(dir), free(first_err);
     return s;
 }

@@ -12,20 +12,26 @@
  *    each side and clipped to the file [0, frames).
  *  - Padded spans that overlap or touch (next start <= previous end) are merged into one
  *    clip; every event of a merged clip gets that clip's path.
- *  - Name: clips/KEY_[chN_]YYYYMMDDTHHMMSS.mmmZ_LABELS.flac when the file's UTC start is known
- *    (chN only for files with more than one channel), else clips/KEY_chN_SSSSSS.mmms_LABELS.flac.
- *    The time is that of the clip's FIRST sample (padding included), floored to the
- *    millisecond, so that an offset t inside the clip is at name time + t. KEY is the source
- *    key with path separators turned into '_' (leading ones and "./" dropped) and a trailing
- *    audio extension (.wav, .flac, ...) removed; LABELS are the class names of the clip's
- *    events in order of first appearance, each once, joined by '+'. Characters other than
- *    letters, digits and "-_.+=@," become '_'.
+ *  - Name: clips/NNNNN_STEM_[chN_]YYYYMMDDTHHMMSS.mmmZ_LABELS.flac when the file's UTC start is
+ *    known (chN only for files with more than one channel), else
+ *    clips/NNNNN_STEM_chN_SSSSSS.mmms_LABELS.flac. NNNNN_STEM is io/outnames.h's name of the
+ *    source (its index in the plan, then a readable stem of its key), so clips of different
+ *    sources never share a name. The time is that of the clip's FIRST sample (padding
+ *    included), floored to the millisecond, so that an offset t inside the clip is at name
+ *    time + t; two clips of one item that start within the same millisecond get "_K" before
+ *    ".flac". LABELS are the class names of the clip's events in order of first appearance,
+ *    each once, joined by '+' (about 100 bytes at most). Characters other than letters, digits
+ *    and "-_.+=@," become '_'.
  *  - Sample format: mono FLAC, 24-bit when the source has >= 24 bits (PCM_24, PCM_32, FLOAT,
  *    DOUBLE), else 16-bit. The samples are the source's samples at those frames: exactly for
  *    16- and 24-bit integer sources (float sources are rounded to 24 bits).
- *  - Each clip is written to a hidden temporary name in clips/, fsynced and renamed, so a
- *    crash never leaves a half-written clip under its final name; re-running an item (resume)
- *    writes the same names with the same bytes.
+ *  - Each clip is written through io/outfile.h (an unnamed temporary, fsynced and linked into
+ *    place), so a crash never leaves a half-written clip under its final name; re-running an
+ *    item (resume) writes the same names with the same bytes.
+ *  - A clip that cannot be cut because the SOURCE cannot be read there (a seek the format
+ *    does not allow, a decode error) is skipped: its events keep their rows with no clip path,
+ *    and the call reports it as a warning. A failure to WRITE a clip (disk full, I/O) is an
+ *    error: the output is in trouble.
  *  - Memory: one read buffer of 16384 frames × channels, whatever the clip length; only the
  *    needed frames are read (seek).
  *
@@ -53,7 +59,8 @@ typedef struct {
     const char *source_path;  /* audio file to cut from, opened with bl_audio_open ... */
     bl_audio_reader *reader;  /* ... unless an open reader is given (borrowed; it is seeked and
                                  read, its position is left anywhere) */
-    const char *source_key;   /* names the clips */
+    const char *source_key;   /* names the clips (its readable stem) */
+    int64_t source_index;     /* the source's index in the plan (makes the names unique) */
     int channel;              /* channel to cut (0-based) */
     int frontend_rate;        /* rate of the events' sample positions (> 0) */
     bool has_utc;             /* the file's UTC start is known */
@@ -63,9 +70,12 @@ typedef struct {
 
 /* Write the clips of n events (any order). paths[i] receives a malloc'ed path relative to
  * out_dir ("clips/NAME.flac") for event i, or NULL when the event lies wholly outside the
- * file; free each with free(). On error every paths[i] is NULL and no final clip name of
- * this call is left half-written. Errors: BL_ERR_INVALID_ARG, the reader's errors (naming the
- * file), BL_ERR_IO / BL_ERR_NO_SPACE naming the clip path, BL_ERR_NOMEM. */
-bl_status bl_clips_write(const bl_clip_opts *o, const bl_clip_event *ev, size_t n, char **paths);
+ * file or its clip could not be cut from the source; free each with free(). *warning (may be
+ * NULL) receives a malloc'ed message when some clips were skipped because the source could
+ * not be read (then the status is BL_OK), else NULL. On error every paths[i] is NULL and no
+ * final clip name of this call is left half-written. Errors: BL_ERR_INVALID_ARG,
+ * BL_ERR_IO / BL_ERR_NO_SPACE naming the clip path, BL_ERR_NOMEM. */
+bl_status bl_clips_write(const bl_clip_opts *o, const bl_clip_event *ev, size_t n, char **paths,
+                         char **warning);
 
 #endif /* BL_CLIPS_H */

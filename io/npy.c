@@ -14,8 +14,8 @@
 #include <stdint.h>   /* SIZE_MAX */
 #include <stdlib.h>   /* malloc, free */
 #include <string.h>   /* memcmp, strerror, strlen */
-#include <sys/stat.h> /* fchmod: mkstemp creates 0600 files */
-#include <unistd.h>   /* fsync, unlink */
+
+#include "outfile.h"  /* bl_npy_write_f32's output: temporary + rename, or a device in place */
 
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "npy.c writes host floats as '<f4': add byte swapping for big-endian hosts"
@@ -75,40 +75,19 @@ bl_status bl_npy_write_f32(const char *path, const float *data, const size_t *sh
         count *= shape[i];
     }
     BL_RETURN_IF(count && !data, BL_ERR_INVALID_ARG, "npy write %s: no data", path);
-    size_t plen = strlen(path);
-    char *tmp = malloc(plen + 16);
-    BL_CHECK_ALLOC(tmp);
-    memcpy(tmp, path, plen);
-    memcpy(tmp + plen, ".tmp.XXXXXX", 12);
-    int fd = mkstemp(tmp);
-    if (fd < 0) {
-        bl_status s = BL_ERROR(BL_ERR_IO, "cannot create a temporary file next to %s: %s (check that "
-                               "the folder exists and is writable)", path, strerror(errno));
-        free(tmp);
+    bl_outfile *of = NULL;
+    BL_TRY(bl_outfile_open(path, 0, &of));
+    unsigned char head[BL_NPY_HEADER_MAX];
+    size_t len = 0;
+    bl_status s = bl_npy_format_header(head, sizeof head, shape, ndim, &len);
+    if (s == BL_OK) s = bl_outfile_write(of, head, len);
+    if (s == BL_OK && count) s = bl_outfile_write(of, data, count * sizeof(float));
+    if (s != BL_OK) {
+        bl_error_prefix("npy write %s: ", path);
+        bl_outfile_discard(of);
         return s;
     }
-    (void)fchmod(fd, 0644);
-    FILE *f = fdopen(fd, "wb");
-    if (!f) {
-        close(fd);
-        unlink(tmp);
-        free(tmp);
-        return BL_ERROR(BL_ERR_IO, "npy write %s: fdopen failed", path);
-    }
-    bl_status s = bl_npy_write_header(f, shape, ndim);
-    if (s == BL_OK && count && fwrite(data, sizeof(float), count, f) != count)
-        s = BL_ERROR(errno == ENOSPC ? BL_ERR_NO_SPACE : BL_ERR_IO, "npy write %s: %s", path,
-                     strerror(errno));
-    if (s == BL_OK && (fflush(f) != 0 || fsync(fileno(f)) != 0))
-        s = BL_ERROR(errno == ENOSPC ? BL_ERR_NO_SPACE : BL_ERR_IO, "npy write %s: %s", path,
-                     strerror(errno));
-    if (fclose(f) != 0 && s == BL_OK)
-        s = BL_ERROR(BL_ERR_IO, "npy write %s: close failed: %s", path, strerror(errno));
-    if (s == BL_OK && rename(tmp, path) != 0)
-        s = BL_ERROR(BL_ERR_IO, "npy write: cannot rename %s to %s: %s", tmp, path, strerror(errno));
-    if (s != BL_OK) unlink(tmp);
-    free(tmp);
-    return s;
+    return bl_outfile_commit(of);
 }
 
 /* ---- parsing ---------------------------------------------------------------------- */

@@ -62,6 +62,12 @@ typedef struct {
     int channel;
 } failure;
 
+/* Failures or warnings, one per item, sorted by item (items arrive in plan order). */
+typedef struct {
+    failure *v;
+    size_t n, cap;
+} note_list;
+
 struct bl_outdir {
     char *dir;
     int lock_fd, journal_fd;
@@ -74,8 +80,9 @@ struct bl_outdir {
     int64_t n_distinct;    /* items committed (ok or failed), over all sessions */
     bl_item_result *pending; /* deep copies of items that arrived before `next` */
     size_t n_pending, cap_pending;
-    failure *fails;        /* sorted by item */
-    size_t n_fails, cap_fails;
+    note_list fails;       /* failed items (errors.csv), sorted by item */
+    note_list warns;       /* committed items with a warning (warnings.csv), sorted by item */
+    bool notes_dirty;      /* errors.csv / warnings.csv are behind the lists */
     char **keys;           /* journal key per item, for bl_outdir_verify_item_key (resume) */
     size_t keys_cap;
     bl_write_guard guard;
@@ -97,31 +104,90 @@ static char *path_join(const char *a, const char *b) {
 }
 
 static bl_status mkdir_p(const char *path) {
-    char tmp[4096];
     size_t n = strlen(path);
-    BL_RETURN_IF(n == 0 || n >= sizeof tmp, BL_ERR_INVALID_ARG, "bad output directory path '%s'", path);
+    BL_RETURN_IF(n == 0, BL_ERR_INVALID_ARG, "empty output directory path");
+    char *tmp = malloc(n + 1);
+    BL_CHECK_ALLOC(tmp);
     memcpy(tmp, path, n + 1);
-    for (size_t i = 1; i <= n; i++) {
+    bl_status s = BL_OK;
+    for (size_t i = 1; i <= n && s == BL_OK; i++) {
         if (tmp[i] != '/' && tmp[i] != '\0') continue;
         char c = tmp[i];
         tmp[i] = '\0';
         if (mkdir(tmp, 0755) != 0 && errno != EEXIST) {
             int e = errno;
-            return BL_ERROR(e == ENOSPC ? BL_ERR_NO_SPACE : BL_ERR_IO, "cannot create folder %s: %s", tmp,
-                            strerror(e));
+            s = BL_ERROR(e == ENOSPC ? BL_ERR_NO_SPACE : BL_ERR_IO, "cannot create folder %s: %s", tmp, strerror(e));
         }
         tmp[i] = c;
     }
+    free(tmp);
+    BL_TRY(s);
     struct stat sb;
     BL_RETURN_IF(stat(path, &sb) != 0 || !S_ISDIR(sb.st_mode), BL_ERR_IO, "%s is not a folder", path);
     return BL_OK;
 }
 
 static bool file_exists(const char *dir, const char *rel) {
-    char p[4096];
-    snprintf(p, sizeof p, "%s/%s", dir, rel);
+    char *p = path_join(dir, rel);
     struct stat sb;
-    return stat(p, &sb) == 0;
+    bool yes = p && lstat(p, &sb) == 0;
+    free(p);
+    return yes;
+}
+
+/* ---- the marker: which folders are baleen's ------------------------------------------------ */
+
+#define MARKER_NAME ".baleen-output"
+#define MARKER_TEXT "baleen output directory (format 1): written by baleen run; see docs/output-format.md\n"
+
+/* Every name baleen may create at the top of an output directory. */
+static const char *const k_own_names[] = {MARKER_NAME, ".lock", "run.json", "manifest.json", "errors.csv",
+                                          "warnings.csv", "checkpoint", "segments", "events", "window_scores",
+                                          "clips", "features"};
+
+/* Is `dir` empty (apart from "." and "..")? */
+static bl_status dir_is_empty(const char *dir, bool *empty) {
+    DIR *d = opendir(dir);
+    if (!d) return bl_durable_errno(errno, "cannot list", dir);
+    struct dirent *e;
+    *empty = true;
+    while ((e = readdir(d)))
+        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
+            *empty = false;
+            break;
+        }
+    closedir(d);
+    return BL_OK;
+}
+
+/* Make sure `dir` is a baleen output (marker) or may become one (empty, or force_dir with
+ * every name baleen writes free), and write the marker before anything else. */
+static bl_status claim_dir(bl_outdir *od, bool force_dir) {
+    if (file_exists(od->dir, MARKER_NAME)) {
+        char *mp = path_join(od->dir, MARKER_NAME);
+        BL_CHECK_ALLOC(mp);
+        struct stat sb;
+        bool reg = lstat(mp, &sb) == 0 && S_ISREG(sb.st_mode);
+        free(mp);
+        BL_RETURN_IF(!reg, BL_ERR_EXISTS, "%s/%s is not a file baleen wrote; choose another -o", od->dir, MARKER_NAME);
+        return BL_OK;
+    }
+    bool empty = false;
+    BL_TRY(dir_is_empty(od->dir, &empty));
+    if (!empty && !force_dir)
+        return BL_ERROR(BL_ERR_EXISTS, "%s is not empty and is not a baleen output folder (it has no %s); baleen does "
+                        "not write into folders that hold other files. Choose a new or empty -o, or give --force-dir "
+                        "to use it anyway (baleen then only adds its own files and refuses if one of their names is "
+                        "taken)", od->dir, MARKER_NAME);
+    for (size_t i = 0; !empty && i < sizeof k_own_names / sizeof k_own_names[0]; i++)
+        BL_RETURN_IF(file_exists(od->dir, k_own_names[i]), BL_ERR_EXISTS,
+                     "--force-dir: %s/%s already exists and baleen did not write it (the folder has no %s); move it "
+                     "away or choose another -o", od->dir, k_own_names[i], MARKER_NAME);
+    char *mp = path_join(od->dir, MARKER_NAME);
+    BL_CHECK_ALLOC(mp);
+    bl_status s = bl_durable_replace(mp, MARKER_TEXT, strlen(MARKER_TEXT), &od->guard);
+    free(mp);
+    return s;
 }
 
 /* Fault injection for the crash tests (BL_TEST_CRASH_AT=point[:n]): the process kills itself
@@ -174,45 +240,53 @@ static void failure_free(failure *f) {
     free(f->message);
 }
 
-static size_t failure_find(const bl_outdir *od, int64_t item, bool *found) {
-    size_t lo = 0, hi = od->n_fails;
+static size_t note_find(const note_list *l, int64_t item, bool *found) {
+    size_t lo = 0, hi = l->n;
     while (lo < hi) {
         size_t mid = (lo + hi) / 2;
-        if (od->fails[mid].item < item) lo = mid + 1;
+        if (l->v[mid].item < item) lo = mid + 1;
         else hi = mid;
     }
-    *found = lo < od->n_fails && od->fails[lo].item == item;
+    *found = lo < l->n && l->v[lo].item == item;
     return lo;
 }
 
-static void failure_remove(bl_outdir *od, int64_t item) {
+/* Remove item's note; true when there was one. */
+static bool note_remove(note_list *l, int64_t item) {
     bool found;
-    size_t i = failure_find(od, item, &found);
-    if (!found) return;
-    failure_free(&od->fails[i]);
-    memmove(&od->fails[i], &od->fails[i + 1], (od->n_fails - i - 1) * sizeof *od->fails);
-    od->n_fails--;
+    size_t i = note_find(l, item, &found);
+    if (!found) return false;
+    failure_free(&l->v[i]);
+    memmove(&l->v[i], &l->v[i + 1], (l->n - i - 1) * sizeof *l->v);
+    l->n--;
+    return true;
 }
 
-static bl_status failure_set(bl_outdir *od, int64_t item, const char *source, int channel, const char *stage,
-                             const char *status, const char *message) {
-    failure_remove(od, item);
-    if (od->n_fails == od->cap_fails) {
-        size_t nc = od->cap_fails ? od->cap_fails * 2 : 16;
-        failure *n = realloc(od->fails, nc * sizeof *n);
+static bl_status note_set(note_list *l, int64_t item, const char *source, int channel, const char *stage,
+                          const char *status, const char *message) {
+    note_remove(l, item);
+    if (l->n == l->cap) {
+        size_t nc = l->cap ? l->cap * 2 : 16;
+        failure *n = realloc(l->v, nc * sizeof *n);
         BL_CHECK_ALLOC(n);
-        od->fails = n;
-        od->cap_fails = nc;
+        l->v = n;
+        l->cap = nc;
     }
     bool found;
-    size_t i = failure_find(od, item, &found);
-    memmove(&od->fails[i + 1], &od->fails[i], (od->n_fails - i) * sizeof *od->fails);
+    size_t i = note_find(l, item, &found);
+    memmove(&l->v[i + 1], &l->v[i], (l->n - i) * sizeof *l->v);
     failure f = {item, strdup(source ? source : ""), strdup(stage ? stage : ""), strdup(status ? status : ""),
                  strdup(message ? message : ""), channel};
-    od->fails[i] = f;
-    od->n_fails++;
+    l->v[i] = f;
+    l->n++;
     if (!f.source || !f.stage || !f.status || !f.message) return BL_ERROR(BL_ERR_NOMEM, "out of memory");
     return BL_OK;
+}
+
+static void note_list_free(note_list *l) {
+    for (size_t i = 0; i < l->n; i++) failure_free(&l->v[i]);
+    free(l->v);
+    memset(l, 0, sizeof *l);
 }
 
 static void csv_field(bl_strbuf *b, const char *s) {
@@ -233,33 +307,47 @@ static void csv_field(bl_strbuf *b, const char *s) {
     free(big);
 }
 
-static bl_status write_errors_csv(bl_outdir *od) {
-    char *path = path_join(od->dir, "errors.csv");
+/* Replace `name` (errors.csv or warnings.csv) with the list; removed when the list is empty. */
+static bl_status write_note_csv(bl_outdir *od, const note_list *l, const char *name, bool with_status) {
+    char *path = path_join(od->dir, name);
     BL_CHECK_ALLOC(path);
     bl_status s = BL_OK;
-    if (od->n_fails == 0) {
+    if (l->n == 0) {
         if (unlink(path) == 0) s = bl_durable_fsync_dir(path);
         free(path);
         return s;
     }
     bl_strbuf b = {0};
-    bl_strbuf_puts(&b, "source,channel,stage,status,message\n");
-    for (size_t i = 0; i < od->n_fails; i++) {
-        const failure *f = &od->fails[i];
+    bl_strbuf_puts(&b, with_status ? "source,channel,stage,status,message\n" : "source,channel,stage,message\n");
+    for (size_t i = 0; i < l->n; i++) {
+        const failure *f = &l->v[i];
         csv_field(&b, f->source);
         bl_strbuf_printf(&b, ",%d,", f->channel);
         csv_field(&b, f->stage);
-        bl_strbuf_append(&b, ",", 1);
-        csv_field(&b, f->status);
+        if (with_status) {
+            bl_strbuf_append(&b, ",", 1);
+            csv_field(&b, f->status);
+        }
         bl_strbuf_append(&b, ",", 1);
         csv_field(&b, f->message);
         bl_strbuf_append(&b, "\n", 1);
     }
-    if (b.oom) s = BL_ERROR(BL_ERR_NOMEM, "out of memory writing errors.csv");
+    if (b.oom) s = BL_ERROR(BL_ERR_NOMEM, "out of memory writing %s", name);
     else s = bl_durable_replace(path, b.data, b.len, &od->guard);
     bl_strbuf_free(&b);
     free(path);
     return s;
+}
+
+/* errors.csv and warnings.csv, when the lists changed since they were last written. They are
+ * rebuilt from the journal on --resume, so they are written with the manifest (not per item:
+ * that would rewrite them once per failed item) and at the end. */
+static bl_status write_notes(bl_outdir *od) {
+    if (!od->notes_dirty) return BL_OK;
+    BL_TRY(write_note_csv(od, &od->fails, "errors.csv", true));
+    BL_TRY(write_note_csv(od, &od->warns, "warnings.csv", false));
+    od->notes_dirty = false;
+    return BL_OK;
 }
 
 /* ---- per-table chunk metadata ---------------------------------------------------------- */
@@ -445,11 +533,16 @@ static bl_status append_item(bl_outdir *od, const bl_item_result *r) {
         if (od->t[ti].used) BL_TRY(carry_append(od, ti));
     crash_point(od, "carry_written");
 
-    const char *status = r->failed ? (r->error_status != BL_OK ? bl_errname(r->error_status) : "failed") : "";
+    /* an ok item's warning rides in the same fields, with status "warning" */
+    bool warned = !r->failed && r->warning_message && r->warning_message[0];
+    const char *status = r->failed ? (r->error_status != BL_OK ? bl_errname(r->error_status) : "failed")
+                                   : warned ? "warning" : "";
+    const char *stage = r->failed ? r->error_stage : warned ? r->warning_stage : "";
+    const char *message = r->failed ? r->error_message : warned ? r->warning_message : "";
     bl_journal_line l = {.item = r->item, .failed = r->failed, .t0_s = r->t0_s, .t1_s = r->t1_s,
                          .channel = r->channel, .key = (char *)r->key, .source = (char *)r->source,
-                         .stage = (char *)(r->failed ? r->error_stage : ""), .status = (char *)status,
-                         .message = (char *)(r->failed ? r->error_message : "")};
+                         .stage = (char *)(stage ? stage : ""), .status = (char *)status,
+                         .message = (char *)(message ? message : "")};
     line_state(od, &l);
     for (int ti = 0; ti < BL_TABLE_COUNT; ti++) l.n_rows[ti] = r->failed ? 0 : r->n_rows[ti];
     BL_TRY(journal_append(od, &l));
@@ -461,19 +554,23 @@ static bl_status append_item(bl_outdir *od, const bl_item_result *r) {
     *st = (uint8_t)((*st & ~(ST_OK | ST_FAILED)) | ST_APPENDED | (r->failed ? ST_FAILED : ST_OK));
     BL_TRY(set_key(od, r->item, r->key));
     if (r->failed) {
-        BL_TRY(failure_set(od, r->item, r->source, r->channel, r->error_stage, status, r->error_message));
-        BL_TRY(write_errors_csv(od));
+        BL_TRY(note_set(&od->fails, r->item, r->source, r->channel, r->error_stage, status, r->error_message));
+        note_remove(&od->warns, r->item);
+        od->notes_dirty = true;
     } else {
-        bool had;
-        failure_find(od, r->item, &had);
-        if (had) {
-            failure_remove(od, r->item);
-            BL_TRY(write_errors_csv(od));
+        od->notes_dirty |= note_remove(&od->fails, r->item);
+        if (r->warning_message && r->warning_message[0]) {
+            BL_TRY(note_set(&od->warns, r->item, r->source, r->channel, r->warning_stage, "warning",
+                            r->warning_message));
+            od->notes_dirty = true;
+        } else {
+            od->notes_dirty |= note_remove(&od->warns, r->item);
         }
     }
     if (cut_any) {
         od->manifest.items_committed = od->n_distinct;
         BL_TRY(write_manifest(od));
+        BL_TRY(write_notes(od));
         crash_point(od, "manifest_written");
         remove_stale_carry(od, false);
     }
@@ -489,6 +586,8 @@ static void item_copy_free(bl_item_result *c) {
     free((char *)c->source);
     free((char *)c->error_stage);
     free((char *)c->error_message);
+    free((char *)c->warning_stage);
+    free((char *)c->warning_message);
     for (int t = 0; t < BL_TABLE_COUNT; t++) free((char *)c->rows[t]);
 }
 
@@ -500,8 +599,11 @@ static bl_status item_copy(const bl_item_result *r, bl_item_result *c) {
     c->source = dup_or_null(r->source);
     c->error_stage = dup_or_null(r->error_stage);
     c->error_message = dup_or_null(r->error_message);
+    c->warning_stage = dup_or_null(r->warning_stage);
+    c->warning_message = dup_or_null(r->warning_message);
     bool ok = (!r->key || c->key) && (!r->source || c->source) && (!r->error_stage || c->error_stage) &&
-              (!r->error_message || c->error_message);
+              (!r->error_message || c->error_message) && (!r->warning_stage || c->warning_stage) &&
+              (!r->warning_message || c->warning_message);
     for (int t = 0; t < BL_TABLE_COUNT; t++) {
         c->rows[t] = NULL;
         if (r->rows_len[t]) {
@@ -747,8 +849,16 @@ static bl_status resume_state(bl_outdir *od, const char *fingerprint, int64_t *n
             uint8_t *st = &od->st[l->item];
             if (!(*st & (ST_PREV_OK | ST_PREV_FAILED))) od->n_distinct++;
             *st = (uint8_t)((*st & ~(ST_PREV_OK | ST_PREV_FAILED)) | (l->failed ? ST_PREV_FAILED : ST_PREV_OK));
-            if (l->failed) s = failure_set(od, l->item, l->source, l->channel, l->stage, l->status, l->message);
-            else failure_remove(od, l->item);
+            if (l->failed) {
+                s = note_set(&od->fails, l->item, l->source, l->channel, l->stage, l->status, l->message);
+                note_remove(&od->warns, l->item);
+            } else {
+                note_remove(&od->fails, l->item);
+                if (!strcmp(l->status, "warning"))
+                    s = note_set(&od->warns, l->item, l->source, l->channel, l->stage, l->status, l->message);
+                else note_remove(&od->warns, l->item);
+            }
+            od->notes_dirty = true;
         } else {
             for (int ti = 0; ti < BL_TABLE_COUNT; ti++) {
                 table_reset_meta(&od->t[ti]);
@@ -777,7 +887,7 @@ static bl_status resume_state(bl_outdir *od, const char *fingerprint, int64_t *n
     for (size_t i = 0; i < od->st_cap; i++) done += (od->st[i] & ST_PREV_OK) != 0;
     *n_done = done;
     BL_LOG_I("resume: %lld work item(s) already done in %s, %zu failed before (retried)", (long long)done, od->dir,
-             od->n_fails);
+             od->fails.n);
     return BL_OK;
 }
 
@@ -813,6 +923,7 @@ bl_status bl_outdir_open(const bl_outdir_opts *opts, bl_outdir **out) {
         od->manifest.tables[ti].header = strdup(opts->headers[ti]);
         if (!od->manifest.tables[ti].header) s = BL_ERROR(BL_ERR_NOMEM, "out of memory");
     }
+    if (s == BL_OK) s = claim_dir(od, opts->force_dir);
     if (s == BL_OK) s = bl_outdir_lock_acquire(od->dir, &od->lock_fd);
     bool has_journal = s == BL_OK && file_exists(od->dir, "checkpoint/journal.tsv");
     if (s == BL_OK && !opts->resume && (has_journal || file_exists(od->dir, "manifest.json")))
@@ -916,7 +1027,8 @@ static bl_status finish(bl_outdir *od) {
     od->manifest.items_committed = od->n_distinct;
     BL_TRY(write_manifest(od));
     remove_stale_carry(od, true);
-    return write_errors_csv(od);
+    od->notes_dirty = true; /* a run that failed nothing removes an older errors.csv */
+    return write_notes(od);
 }
 
 bl_status bl_outdir_close(bl_outdir *od, int64_t *n_failed) {
@@ -925,7 +1037,7 @@ bl_status bl_outdir_close(bl_outdir *od, int64_t *n_failed) {
         s = BL_ERROR(s, "output directory %s stopped after an earlier write error; run again with --resume", od->dir);
     else
         s = finish(od);
-    if (n_failed) *n_failed = (int64_t)od->n_fails;
+    if (n_failed) *n_failed = (int64_t)od->fails.n;
     bl_outdir_abort(od);
     return s;
 }
@@ -942,8 +1054,8 @@ void bl_outdir_abort(bl_outdir *od) {
     bl_manifest_free(&od->manifest);
     for (size_t i = 0; i < od->n_pending; i++) item_copy_free(&od->pending[i]);
     free(od->pending);
-    for (size_t i = 0; i < od->n_fails; i++) failure_free(&od->fails[i]);
-    free(od->fails);
+    note_list_free(&od->fails);
+    note_list_free(&od->warns);
     for (size_t i = 0; i < od->keys_cap; i++) free(od->keys[i]);
     free(od->keys);
     free(od->st);

@@ -6,6 +6,10 @@
  * --resume exact.
  *
  * Layout:
+ *   OUT/.baleen-output             the marker, written first: this folder is a baleen output.
+ *                                  A folder without it that is not empty is refused (a user's
+ *                                  files are never deleted or replaced) unless force_dir, and
+ *                                  even then every name baleen writes must be free
  *   OUT/.lock                      flock()ed while a run holds the directory (a second
  *                                  concurrent run fails with BL_ERR_IO naming the holder pid)
  *   OUT/run.json                   provenance (written at start, replaced at the end)
@@ -16,7 +20,11 @@
  *                                  another one is refused, naming the keys that differ
  *   OUT/<table>/part-NNNNN.csv.zst one complete zstd frame with content checksum; RFC 4180 CSV
  *                                  with a header line in every chunk
- *   OUT/errors.csv                 source,channel,stage,status,message (absent when none)
+ *   OUT/errors.csv                 source,channel,stage,status,message (absent when none):
+ *                                  failed items, retried by --resume
+ *   OUT/warnings.csv               source,channel,stage,message (absent when none): items
+ *                                  that were committed with their scores but with something
+ *                                  left undone or changed (a clip not cut, samples zeroed)
  *
  * Commit protocol (exact resume, byte-identical output).
  *   Work items are numbered in plan order (0, 1, 2, ...). The pipeline hands a finished item's
@@ -70,6 +78,8 @@ typedef struct {
     bool resume;              /* --resume: reopen and continue; else the directory must not
                                * hold a previous run (BL_ERR_IO: "use --resume or another -o") */
     const char *fingerprint;  /* text identifying config + model (resume refuses another) */
+    bool force_dir;           /* --force-dir: use a non-empty folder without the marker, as
+                               * long as none of the names baleen writes is taken */
     const char *headers[BL_TABLE_COUNT]; /* CSV header line per table; NULL = table unused */
 } bl_outdir_opts;
 
@@ -110,6 +120,8 @@ typedef struct {
     const char *error_stage;
     const char *error_message;
     bl_status error_status;  /* written to errors.csv's status column (BL_OK: "failed") */
+    const char *warning_stage;   /* an ok item's warning (warnings.csv; NULL/"" = none): */
+    const char *warning_message; /* what could not be done, the scores stay (a clip, ...) */
 } bl_item_result;
 
 /* Items may come in any order; each is appended (and made durable: carry + journal fsynced)

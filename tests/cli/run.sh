@@ -175,7 +175,7 @@ errors)
   [ $rc -eq 1 ] || { echo "no sources: exit $rc"; cat e4.txt; exit 8; }
   ;;
 features)
-  # persist.features: one .npy per work item, OUT/features/<key>.ch<C>.npy [1, n_mels, frames],
+  # persist.features: one .npy per work item, OUT/features/<NNNNN>_<stem>.ch<C>.npy [1, n_mels, frames],
   # byte for byte what `baleen features` writes for that source with the run's front end (the
   # card's); kill -9 + --resume leaves the same files and no temporaries.
   cat > fe.yaml <<YAML
@@ -188,18 +188,18 @@ frontend:
 YAML
   q run run.yaml -o ref --set persist.features=true || exit 1
   (cd ref/features && ls -A) > list.txt
-  printf '%s\n' audio_a.wav.ch0.npy audio_b.wav.ch0.npy audio_b.wav.ch1.npy audio_c.flac.ch0.npy \
-    audio_d.wav.ch0.npy | cmp - list.txt || { cat list.txt; exit 2; }
+  printf '%s\n' 00000_a.ch0.npy 00001_b.ch0.npy 00001_b.ch1.npy 00002_c.ch0.npy \
+    00003_d.ch0.npy | cmp - list.txt || { cat list.txt; exit 2; }
   q features audio/a.wav --config fe.yaml -o a.npy || exit 3
-  cmp a.npy ref/features/audio_a.wav.ch0.npy || exit 4
+  cmp a.npy ref/features/00000_a.ch0.npy || exit 4
   q features audio/c.flac --config fe.yaml -o c.npy || exit 5
-  cmp c.npy ref/features/audio_c.flac.ch0.npy || exit 6
+  cmp c.npy ref/features/00002_c.ch0.npy || exit 6
   # the stereo file: [2, 16, 1301] from `baleen features` is channel 0's rows then channel 1's
-  head -c 128 ref/features/audio_b.wav.ch1.npy | grep -q "'shape': (1, 16, 1301)" || exit 7
+  head -c 128 ref/features/00001_b.ch1.npy | grep -q "'shape': (1, 16, 1301)" || exit 7
   q features audio/b.wav --config fe.yaml -o b.npy || exit 8
   data() { tail -c +$(($(od -An -tu2 -j8 -N2 "$1") + 11)) "$1"; } # past the .npy header
   data b.npy > b.bin
-  { data ref/features/audio_b.wav.ch0.npy; data ref/features/audio_b.wav.ch1.npy; } > b01.bin
+  { data ref/features/00001_b.ch0.npy; data ref/features/00001_b.ch1.npy; } > b01.bin
   [ "$(wc -c < b.bin)" -eq $((2 * 16 * 1301 * 4)) ] || exit 9
   cmp b.bin b01.bin || exit 10
   # kill -9 mid-run: every file under its final name is already complete
@@ -212,11 +212,11 @@ YAML
   [ "$(ls killed/segments | wc -l)" -lt 5 ] || { echo "the run finished before the kill"; exit 11; }
   # (a temporary the kill caught between its link and its rename may be there too: resume
   # removes it, below)
-  for f in $(cd killed/features && ls | grep -v '\.npy\.\(tmp\|spill\)\.'); do
+  for f in $(cd killed/features && ls | grep -v '\.npy\.\(tmp\|spill\)[.-]'); do
     cmp "killed/features/$f" "ref/features/$f" || exit 12
   done
   # a temporary left by a killed run where the filesystem has no unnamed files goes on resume
-  : > killed/features/audio_d.wav.ch0.npy.tmp.Ab12Cd
+  : > killed/features/00003_d.ch0.npy.tmp-Ab12Cd
   q run run.yaml -o killed --set persist.features=true --set output.rows_per_chunk=1 --resume || exit 13
   (cd killed/features && ls -A) > list2.txt
   cmp list.txt list2.txt || { diff list.txt list2.txt; exit 14; }

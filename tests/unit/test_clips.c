@@ -119,10 +119,12 @@ static int test_merge_pad_names(void) {
     char src[1024]; /* tp() returns ring buffers that later calls reuse */
     snprintf(src, sizeof src, "%s", tp("mono16.wav"));
     bl_clip_opts o = {.out_dir = g_dir, .source_path = src, .source_key = "./recordings/site A/mono16.WAV",
-                      .channel = 0, .frontend_rate = 8000, .pad_seconds = 0.25};
-    bl_status st = bl_clips_write(&o, ev, n, paths);
+                      .source_index = 7, .channel = 0, .frontend_rate = 8000, .pad_seconds = 0.25};
+    char *warning = NULL;
+    bl_status st = bl_clips_write(&o, ev, n, paths, &warning);
     BL_REQUIRE(st == BL_OK, "bl_clips_write: %s", bl_error_message());
-    const char *K = "clips/recordings_site_A_mono16_ch0_";
+    BL_CHECK(!warning, "warning: %s", warning);
+    const char *K = "clips/00007_mono16_ch0_";
     struct {
         size_t ev;
         const char *name;
@@ -151,7 +153,7 @@ static int test_merge_pad_names(void) {
     size_t n1 = 0, n2 = 0;
     char *b1 = slurp(tp(paths[1]), &n1);
     char *again[9];
-    BL_CHECK(bl_clips_write(&o, ev, n, again) == BL_OK, "%s", bl_error_message());
+    BL_CHECK(bl_clips_write(&o, ev, n, again, NULL) == BL_OK, "%s", bl_error_message());
     char *b2 = slurp(tp(paths[1]), &n2);
     BL_CHECK(b1 && b2 && n1 == n2 && n1 > 100 && !memcmp(b1, b2, n1), "rewritten clip differs (%zu vs %zu)", n1, n2);
     free(b1);
@@ -171,10 +173,11 @@ static int test_merge_pad_names(void) {
     o2.source_path = NULL;
     o2.reader = r;
     o2.source_key = "k";
+    o2.source_index = 123456;
     o2.pad_seconds = 0;
     char *p1 = NULL;
-    BL_CHECK(bl_clips_write(&o2, &e1, 1, &p1) == BL_OK, "%s", bl_error_message());
-    BL_CHECK(p1 && !strcmp(p1, "clips/k_ch0_000001.000s_x.flac"), "name %s", p1 ? p1 : "(null)");
+    BL_CHECK(bl_clips_write(&o2, &e1, 1, &p1, NULL) == BL_OK, "%s", bl_error_message());
+    BL_CHECK(p1 && !strcmp(p1, "clips/123456_k_ch0_000001.000s_x.flac"), "name %s", p1 ? p1 : "(null)");
     if (p1) check_clip(p1, 16000, 0, 16002, 16006, 16);
     free(p1);
     bl_audio_close(r);
@@ -182,17 +185,42 @@ static int test_merge_pad_names(void) {
     /* Errors. */
     o2 = o;
     o2.channel = 1;
-    BL_CHECK(bl_clips_write(&o2, &e1, 1, &p1) == BL_ERR_INVALID_ARG && p1 == NULL &&
+    BL_CHECK(bl_clips_write(&o2, &e1, 1, &p1, NULL) == BL_ERR_INVALID_ARG && p1 == NULL &&
                  strstr(bl_error_message(), "channel"),
              "channel 1 of a mono file: %s", bl_error_message());
     o2 = o;
     o2.pad_seconds = -1;
-    BL_CHECK(bl_clips_write(&o2, &e1, 1, &p1) == BL_ERR_INVALID_ARG, "negative pad accepted");
+    BL_CHECK(bl_clips_write(&o2, &e1, 1, &p1, NULL) == BL_ERR_INVALID_ARG, "negative pad accepted");
+    /* a source that cannot be read is a warning, not an error: no clip, the caller goes on */
     o2 = o;
     o2.source_path = tp("nope.wav");
-    BL_CHECK(bl_clips_write(&o2, &e1, 1, &p1) == BL_ERR_NOT_FOUND && strstr(bl_error_message(), "nope.wav"),
-             "missing source: %s", bl_error_message());
-    BL_CHECK(bl_clips_write(&o, NULL, 0, NULL) == BL_OK, "no events is fine");
+    BL_CHECK(bl_clips_write(&o2, &e1, 1, &p1, &warning) == BL_OK && p1 == NULL && warning &&
+                 strstr(warning, "nope.wav"),
+             "missing source: %s", warning ? warning : bl_error_message());
+    free(warning);
+    BL_CHECK(bl_clips_write(&o, NULL, 0, NULL, NULL) == BL_OK, "no events is fine");
+
+    /* two sources with the same stem (x/a.wav and x_a.wav) never share a clip name */
+    bl_clip_event e3 = {8000, 8800, "upcall"};
+    char *pa = NULL, *pb = NULL;
+    o2 = o;
+    o2.source_key = "x/mono16.wav";
+    o2.source_index = 1;
+    BL_CHECK(bl_clips_write(&o2, &e3, 1, &pa, NULL) == BL_OK, "%s", bl_error_message());
+    o2.source_key = "x_mono16.wav";
+    o2.source_index = 2;
+    BL_CHECK(bl_clips_write(&o2, &e3, 1, &pb, NULL) == BL_OK, "%s", bl_error_message());
+    BL_CHECK(pa && pb && strcmp(pa, pb) != 0, "same clip name for two sources: %s", pa ? pa : "(null)");
+    free(pa);
+    free(pb);
+    /* a very long key still gives a name under 255 bytes */
+    char longkey[3000];
+    memset(longkey, 'a', sizeof longkey - 1);
+    longkey[sizeof longkey - 1] = '\0';
+    o2.source_key = longkey;
+    BL_CHECK(bl_clips_write(&o2, &e3, 1, &pa, NULL) == BL_OK, "%s", bl_error_message());
+    BL_CHECK(pa && strlen(strrchr(pa, '/') + 1) < 255, "long name %zu bytes", pa ? strlen(pa) : 0);
+    free(pa);
     return 0;
 }
 
@@ -209,8 +237,8 @@ static int test_utc_24bit(void) {
     bl_clip_opts o = {.out_dir = g_dir, .source_path = src, .source_key = "MARS/st24.wav", .channel = 1,
                       .frontend_rate = 16000, .has_utc = true, .utc_start_ms = t0, .pad_seconds = 1.0};
     char *p = NULL;
-    BL_REQUIRE(bl_clips_write(&o, &e, 1, &p) == BL_OK, "%s", bl_error_message());
-    BL_CHECK(p && !strcmp(p, "clips/MARS_st24_ch1_20181101T031522.250Z_upcall.flac"), "name %s", p ? p : "(null)");
+    BL_REQUIRE(bl_clips_write(&o, &e, 1, &p, NULL) == BL_OK, "%s", bl_error_message());
+    BL_CHECK(p && !strcmp(p, "clips/00000_st24_ch1_20181101T031522.250Z_upcall.flac"), "name %s", p ? p : "(null)");
     if (p) check_clip(p, 48000, 1, 1068000, 1068000 + 48000 * 3, 24);
     free(p);
 
@@ -221,8 +249,8 @@ static int test_utc_24bit(void) {
     o.source_key = "KEY";
     o.channel = 0;
     o.pad_seconds = 0;
-    BL_REQUIRE(bl_clips_write(&o, &e2, 1, &p) == BL_OK, "%s", bl_error_message());
-    BL_CHECK(p && !strcmp(p, "clips/KEY_20181101T031522.250Z_upcall.flac"), "name %s", p ? p : "(null)");
+    BL_REQUIRE(bl_clips_write(&o, &e2, 1, &p, NULL) == BL_OK, "%s", bl_error_message());
+    BL_CHECK(p && !strcmp(p, "clips/00000_KEY_20181101T031522.250Z_upcall.flac"), "name %s", p ? p : "(null)");
     if (p) check_clip(p, 16000, 0, 356000, 372000, 16);
     free(p);
     return 0;
