@@ -7,15 +7,20 @@
  */
 #include "export.h"
 
+#include <dirent.h>   /* emptying the staging folder */
 #include <errno.h>    /* errno */
 #include <math.h>     /* isfinite */
 #include <stdio.h>    /* FILE, fopen, rename */
-#include <stdlib.h>   /* malloc, strtod */
+#include <stdlib.h>   /* malloc, strtod, mkdtemp */
 #include <string.h>   /* strcmp */
-#include <sys/stat.h> /* mkdir for the per-source folder */
-#include <unistd.h>   /* unlink */
+#include <sys/stat.h> /* mkdir, lstat */
+#include <unistd.h>   /* unlink, link, rmdir, dup */
 
+#include "io/durable.h"  /* bl_durable_fsync_dir after the per-source files are placed */
 #include "io/json.h"     /* run.json reader, bl_strbuf, JSON escaping */
+#include "io/outfile.h"  /* the combined output: temporary + rename, or stdout / a device */
+#include "io/outnames.h" /* per-source file names: <input index>_<stem> */
+#include "strmap.h"      /* source key -> its state, and -> its index in run.json */
 #include "io/manifest.h" /* bl_manifest_load */
 #include "io/zchunk.h"   /* bl_zchunk_read: verified decompression */
 #include "log.h"         /* warnings (incomplete run) */
@@ -23,12 +28,8 @@
 #define MAX_COLS 4096
 
 typedef struct {
-    FILE *f;
-    char *path, *tmp; /* temp name renamed to path at the end */
-} out_file;
-
-typedef struct {
-    char *name;
+    char *name;           /* the source key */
+    char *file;           /* its file name in the output folder */
     long long selections; /* raven: last Selection number written for this source */
     bool created;
 } src_state;
@@ -50,11 +51,15 @@ typedef struct {
     bl_strbuf fbuf;
     double low_hz, high_hz;
     /* outputs */
-    out_file combined;
-    out_file cur;            /* per-source: the open file */
-    char *cur_source;
+    bl_outfile *combined;    /* the one output file (not per-source) */
+    FILE *cf;                /* buffered writer on it */
+    char *stage;             /* per-source: the hidden staging folder inside o->out */
+    FILE *cur;               /* per-source: the open file of the current source */
+    size_t cur_src;          /* its index in srcs (valid while cur) */
     src_state *srcs;
-    size_t n_srcs;
+    size_t n_srcs, cap_srcs;
+    bl_strmap src_of;        /* source key -> index in srcs */
+    bl_strmap input_of;      /* source key -> its index in run.json "inputs" (names the files) */
     long long rows, selections;
     bool wrote_header;
 } exporter;
@@ -67,51 +72,91 @@ bl_status bl_export_parse_format(const char *s, bl_export_format *f) {
     return BL_OK;
 }
 
-void bl_export_safe_name(const char *key, char *buf, size_t cap) {
-    size_t n = 0;
-    for (const unsigned char *p = (const unsigned char *)key; *p && n + 1 < cap && n < 200; p++) {
-        unsigned char c = *p;
-        bool bad = c == '/' || c == '\\' || c < 0x20 || c == 0x7f || (n == 0 && c == '.');
-        buf[n++] = bad ? '_' : (char)c;
-    }
-    if (n == 0 && cap > 1) buf[n++] = '_';
-    if (cap) buf[n] = '\0';
-}
+/* ---- per-source files ----------------------------------------------------------------- */
 
-/* ---- output files ----------------------------------------------------------------------- */
-
-/* Combined output goes through a temp name (renamed when all chunks verified); per-source
- * files are opened directly ("a" when this export already wrote that source). */
-static bl_status out_open(out_file *of, const char *path, bool use_tmp, bool append) {
-    of->path = strdup(path);
-    BL_CHECK_ALLOC(of->path);
-    of->tmp = NULL;
-    if (use_tmp) {
-        size_t n = strlen(path) + 5;
-        of->tmp = malloc(n);
-        BL_CHECK_ALLOC(of->tmp);
-        snprintf(of->tmp, n, "%s.tmp", path);
+/* Per-source files are written into a hidden staging folder inside the output folder and
+ * moved to their names only when every chunk has been read and verified: all or nothing.
+ * A name that is taken by a file baleen did not write stops the export before anything is
+ * moved, unless --overwrite. */
+static bl_status stage_open(exporter *ex) {
+    if (mkdir(ex->o->out, 0755) != 0 && errno != EEXIST)
+        return BL_ERROR(BL_ERR_IO, "cannot create folder %s: %s", ex->o->out, strerror(errno));
+    size_t n = strlen(ex->o->out) + 32;
+    ex->stage = malloc(n);
+    BL_CHECK_ALLOC(ex->stage);
+    snprintf(ex->stage, n, "%s/.baleen-export-XXXXXX", ex->o->out);
+    if (!mkdtemp(ex->stage)) {
+        bl_status s = BL_ERROR(BL_ERR_IO, "cannot create a folder in %s: %s", ex->o->out, strerror(errno));
+        free(ex->stage);
+        ex->stage = NULL;
+        return s;
     }
-    of->f = fopen(of->tmp ? of->tmp : path, append ? "a" : "w");
-    if (!of->f) return BL_ERROR(BL_ERR_IO, "cannot create %s: %s", of->tmp ? of->tmp : path, strerror(errno));
     return BL_OK;
 }
 
-/* Close; keep (rename temp → final) or drop. */
-static bl_status out_close(out_file *of, bool keep) {
+static char *join2(const char *a, const char *b) {
+    size_t n = strlen(a) + strlen(b) + 2;
+    char *p = malloc(n);
+    if (p) snprintf(p, n, "%s/%s", a, b);
+    return p;
+}
+
+/* Remove the staging folder and what is left in it. */
+static void stage_remove(exporter *ex) {
+    if (!ex->stage) return;
+    DIR *d = opendir(ex->stage);
+    if (d) {
+        struct dirent *e;
+        while ((e = readdir(d)))
+            if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
+                char *p = join2(ex->stage, e->d_name);
+                if (p) unlink(p);
+                free(p);
+            }
+        closedir(d);
+    }
+    rmdir(ex->stage);
+    free(ex->stage);
+    ex->stage = NULL;
+}
+
+/* Move every staged file to its name: first check that none is taken (unless overwrite),
+ * then move them. */
+static bl_status stage_commit(exporter *ex) {
     bl_status s = BL_OK;
-    if (of->f) {
-        bool err = ferror(of->f) != 0;
-        if (fclose(of->f) != 0 || err) s = BL_ERROR(BL_ERR_IO, "writing %s failed: %s", of->path, strerror(errno));
+    for (size_t i = 0; i < ex->n_srcs && s == BL_OK && !ex->o->overwrite; i++) {
+        if (!ex->srcs[i].created) continue;
+        char *dst = join2(ex->o->out, ex->srcs[i].file);
+        struct stat sb;
+        if (!dst) s = BL_ERROR(BL_ERR_NOMEM, "out of memory");
+        else if (lstat(dst, &sb) == 0)
+            s = BL_ERROR(BL_ERR_EXISTS, "%s already exists; nothing was written (give --overwrite to replace the "
+                         "files of an earlier export, or choose another -o)", dst);
+        free(dst);
     }
-    if (of->tmp) {
-        if (keep && s == BL_OK && rename(of->tmp, of->path) != 0)
-            s = BL_ERROR(BL_ERR_IO, "cannot rename %s: %s", of->tmp, strerror(errno));
-        if (!keep || s != BL_OK) unlink(of->tmp);
+    for (size_t i = 0; i < ex->n_srcs && s == BL_OK; i++) {
+        if (!ex->srcs[i].created) continue;
+        char *src = join2(ex->stage, ex->srcs[i].file), *dst = join2(ex->o->out, ex->srcs[i].file);
+        if (!src || !dst) s = BL_ERROR(BL_ERR_NOMEM, "out of memory");
+        else if (ex->o->overwrite ? rename(src, dst) != 0 : link(src, dst) != 0)
+            s = errno == EEXIST ? BL_ERROR(BL_ERR_EXISTS, "%s appeared while exporting; it was left as it is", dst)
+                                : BL_ERROR(BL_ERR_IO, "cannot move %s to %s: %s", src, dst, strerror(errno));
+        free(src);
+        free(dst);
     }
-    free(of->path);
-    free(of->tmp);
-    memset(of, 0, sizeof *of);
+    if (s == BL_OK) s = bl_durable_fsync_dir(ex->stage); /* the output folder */
+    return s;
+}
+
+/* Close the current per-source file. */
+static bl_status cur_close(exporter *ex) {
+    if (!ex->cur) return BL_OK;
+    bool err = ferror(ex->cur) != 0;
+    bl_status s = BL_OK;
+    if (fclose(ex->cur) != 0 || err)
+        s = BL_ERROR(errno == ENOSPC ? BL_ERR_NO_SPACE : BL_ERR_IO, "writing %s/%s failed: %s", ex->o->out,
+                     ex->srcs[ex->cur_src].file, strerror(errno));
+    ex->cur = NULL;
     return s;
 }
 
@@ -219,41 +264,66 @@ static bool is_json_number(const char *s) {
 
 static const char *field(const exporter *ex, int c) { return c >= 0 && c < ex->n_fields ? ex->fields[c] : ""; }
 
+/* The state of source `src` (new ones get their file name: <input index>_<stem>). */
+static bl_status source_state(exporter *ex, const char *src, size_t *idx) {
+    int64_t v;
+    if (bl_strmap_get(&ex->src_of, src, &v)) {
+        *idx = (size_t)v;
+        return BL_OK;
+    }
+    if (ex->n_srcs == ex->cap_srcs) {
+        size_t nc = ex->cap_srcs ? 2 * ex->cap_srcs : 64;
+        src_state *n = realloc(ex->srcs, nc * sizeof *n);
+        BL_CHECK_ALLOC(n);
+        ex->srcs = n;
+        ex->cap_srcs = nc;
+    }
+    /* the index in run.json's inputs; a source it does not list (no run.json) counts on
+     * after them, so two sources never get the same number */
+    int64_t index;
+    if (!bl_strmap_get(&ex->input_of, src, &index)) index = (int64_t)(ex->input_of.n + ex->n_srcs);
+    char *stem = bl_outname_source(index, src);
+    BL_CHECK_ALLOC(stem);
+    static const char *ext[] = {"csv", "jsonl"};
+    size_t n = strlen(stem) + 64;
+    char *file = malloc(n);
+    if (file) {
+        if (ex->o->format == BL_EXPORT_RAVEN) snprintf(file, n, "%s.selections.txt", stem);
+        else snprintf(file, n, "%s.%s.%s", stem, bl_table_name(ex->o->table), ext[ex->o->format]);
+    }
+    free(stem);
+    BL_CHECK_ALLOC(file);
+    ex->srcs[ex->n_srcs] = (src_state){strdup(src), file, 0, false};
+    BL_CHECK_ALLOC(ex->srcs[ex->n_srcs].name);
+    BL_TRY(bl_strmap_put(&ex->src_of, src, (int64_t)ex->n_srcs));
+    *idx = ex->n_srcs++;
+    return BL_OK;
+}
+
 /* The file this record goes to (per-source: switch files when the source changes). */
 static bl_status target(exporter *ex, FILE **f, src_state **st) {
     *st = NULL;
     if (!ex->o->per_source) {
-        *f = ex->combined.f;
+        *f = ex->cf;
         return BL_OK;
     }
     const char *src = field(ex, ex->c_source);
-    size_t i = 0;
-    for (; i < ex->n_srcs; i++)
-        if (!strcmp(ex->srcs[i].name, src)) break;
-    if (i == ex->n_srcs) {
-        src_state *n = realloc(ex->srcs, (ex->n_srcs + 1) * sizeof *n);
-        BL_CHECK_ALLOC(n);
-        ex->srcs = n;
-        ex->srcs[i] = (src_state){strdup(src), 0, false};
-        BL_CHECK_ALLOC(ex->srcs[i].name);
-        ex->n_srcs++;
-    }
-    *st = &ex->srcs[i];
-    if (!ex->cur_source || strcmp(ex->cur_source, src) != 0) {
-        BL_TRY(out_close(&ex->cur, true));
-        free(ex->cur_source);
-        ex->cur_source = strdup(src);
-        BL_CHECK_ALLOC(ex->cur_source);
-        char name[256], path[4096];
-        bl_export_safe_name(src, name, sizeof name);
-        static const char *ext[] = {"csv", "jsonl"};
-        if (ex->o->format == BL_EXPORT_RAVEN) snprintf(path, sizeof path, "%s/%s.selections.txt", ex->o->out, name);
-        else snprintf(path, sizeof path, "%s/%s.%s.%s", ex->o->out, name, bl_table_name(ex->o->table), ext[ex->o->format]);
+    if (!ex->cur || strcmp(ex->srcs[ex->cur_src].name, src) != 0) {
+        BL_TRY(cur_close(ex));
+        size_t i = 0;
+        BL_TRY(source_state(ex, src, &i));
+        char *path = join2(ex->stage, ex->srcs[i].file);
+        BL_CHECK_ALLOC(path);
         /* rows of a source usually come together (plan order), but channels or retried
          * items may interleave: append to the file this export already started */
-        BL_TRY(out_open(&ex->cur, path, false, (*st)->created));
+        ex->cur = fopen(path, ex->srcs[i].created ? "a" : "w");
+        bl_status s = ex->cur ? BL_OK : BL_ERROR(BL_ERR_IO, "cannot create %s: %s", path, strerror(errno));
+        free(path);
+        BL_TRY(s);
+        ex->cur_src = i;
     }
-    *f = ex->cur.f;
+    *st = &ex->srcs[ex->cur_src];
+    *f = ex->cur;
     return BL_OK;
 }
 
@@ -275,8 +345,8 @@ static void raven_cell(FILE *f, const char *s) {
 
 static bl_status emit(exporter *ex, const char *raw, size_t len) {
     if (ex->o->format != BL_EXPORT_CSV || ex->o->per_source) BL_TRY(split_fields(ex, raw, len));
-    FILE *f;
-    src_state *st;
+    FILE *f = NULL;
+    src_state *st = NULL;
     BL_TRY(target(ex, &f, &st));
     bool first = st ? !st->created : !ex->wrote_header;
     if (st) st->created = true;
@@ -363,16 +433,20 @@ static bl_status sink(void *user, const char *data, size_t len) {
     return BL_OK;
 }
 
-/* Low/High Freq for Raven from run.json's effective front end. */
-static void load_band(exporter *ex) {
+/* From run.json: Low/High Freq for Raven (the effective front end) and each source's index in
+ * the plan ("inputs", which names per-source files). A missing or unreadable run.json costs
+ * only these: a warning, zero frequencies, files numbered in order of appearance. */
+static bl_status load_run_info(exporter *ex) {
     ex->low_hz = 0;
     ex->high_hz = 0;
-    char path[4096];
-    snprintf(path, sizeof path, "%s/run.json", ex->o->dir);
+    bool raven = ex->o->format == BL_EXPORT_RAVEN;
+    char *path = join2(ex->o->dir, "run.json");
+    BL_CHECK_ALLOC(path);
     FILE *f = fopen(path, "rb");
     if (!f) {
-        BL_LOG_W("export: %s not found; Low/High Freq set to 0", path);
-        return;
+        BL_LOG_W("export: %s not found%s", path, raven ? "; Low/High Freq set to 0" : "");
+        free(path);
+        return BL_OK;
     }
     bl_strbuf b = {0};
     char buf[65536];
@@ -381,28 +455,54 @@ static void load_band(exporter *ex) {
     fclose(f);
     bl_json *j = NULL;
     if (b.oom || bl_json_parse(b.data ? b.data : "", b.len, path, &j) != BL_OK) {
-        BL_LOG_W("export: cannot read %s (%s); Low/High Freq set to 0", path, bl_error_message());
+        BL_LOG_W("export: cannot read %s (%s)%s", path, bl_error_message(), raven ? "; Low/High Freq set to 0" : "");
         bl_strbuf_free(&b);
-        return;
+        free(path);
+        return BL_OK;
     }
     bl_strbuf_free(&b);
-    const bl_json *fe = bl_json_find(j, "frontend");
-    const bl_json *fmin = bl_json_get(fe, "fmin"), *fmax = bl_json_get(fe, "fmax");
-    const bl_json *sr = bl_json_get(fe, "sample_rate");
-    if (!sr || sr->type != BL_JSON_NUMBER) sr = bl_json_find(j, "sample_rate");
-    double rate = sr && sr->type == BL_JSON_NUMBER ? sr->number : 0;
-    if (fmin && fmin->type == BL_JSON_NUMBER && isfinite(fmin->number)) ex->low_hz = fmin->number;
-    ex->high_hz = fmax && fmax->type == BL_JSON_NUMBER && fmax->number > 0 ? fmax->number : rate / 2;
-    if (ex->high_hz <= 0) BL_LOG_W("export: no sample rate or fmax in %s; High Freq set to 0", path);
+    bl_status s = BL_OK;
+    const bl_json *inputs = bl_json_get(j, "inputs");
+    for (size_t i = 0; inputs && inputs->type == BL_JSON_ARRAY && i < inputs->n_items && s == BL_OK; i++) {
+        const bl_json *k = bl_json_get(inputs->items[i], "key");
+        if (k && k->type == BL_JSON_STRING && !bl_strmap_get(&ex->input_of, k->string, NULL))
+            s = bl_strmap_put(&ex->input_of, k->string, (int64_t)i);
+    }
+    if (raven) {
+        const bl_json *fe = bl_json_find(j, "frontend");
+        const bl_json *fmin = bl_json_get(fe, "fmin"), *fmax = bl_json_get(fe, "fmax");
+        const bl_json *sr = bl_json_get(fe, "sample_rate");
+        if (!sr || sr->type != BL_JSON_NUMBER) sr = bl_json_find(j, "sample_rate");
+        double rate = sr && sr->type == BL_JSON_NUMBER ? sr->number : 0;
+        if (fmin && fmin->type == BL_JSON_NUMBER && isfinite(fmin->number)) ex->low_hz = fmin->number;
+        ex->high_hz = fmax && fmax->type == BL_JSON_NUMBER && fmax->number > 0 ? fmax->number : rate / 2;
+        if (ex->high_hz <= 0) BL_LOG_W("export: no sample rate or fmax in %s; High Freq set to 0", path);
+    }
     bl_json_free(j);
+    free(path);
+    return s;
+}
+
+/* A chunk must be a regular file inside the output folder: a symlink (to anything) is
+ * refused, so that an output cannot be made to read — and hash — another file. */
+static bl_status check_chunk_file(const char *path) {
+    struct stat sb;
+    if (lstat(path, &sb) != 0)
+        return BL_ERROR(errno == ENOENT ? BL_ERR_NOT_FOUND : BL_ERR_IO, "chunk %s: %s", path, strerror(errno));
+    BL_RETURN_IF(!S_ISREG(sb.st_mode), BL_ERR_FORMAT,
+                 "chunk %s is %s, not a file baleen wrote; the output folder was changed by hand", path,
+                 S_ISLNK(sb.st_mode) ? "a symbolic link" : "not a regular file");
+    return BL_OK;
 }
 
 bl_status bl_export_run(const bl_export_opts *o, long long *n_rows) {
     exporter ex = {.o = o};
-    char path[4096];
-    snprintf(path, sizeof path, "%s/manifest.json", o->dir);
+    char *path = join2(o->dir, "manifest.json");
+    BL_CHECK_ALLOC(path);
     bl_manifest m;
     bl_status s = bl_manifest_load(path, &m);
+    free(path);
+    path = NULL;
     if (s == BL_ERR_NOT_FOUND)
         return BL_ERROR(BL_ERR_NOT_FOUND, "%s is not a baleen output directory (no manifest.json)", o->dir);
     BL_TRY(s);
@@ -412,7 +512,7 @@ bl_status bl_export_run(const bl_export_opts *o, long long *n_rows) {
     else if (!t->header)
         s = BL_ERROR(BL_ERR_NOT_FOUND, "%s has no %s table%s", o->dir, bl_table_name(o->table),
                      o->table == BL_TABLE_WINDOW_SCORES ? " (the run had persist.window_scores off)" : "");
-    else if (o->per_source && !o->out)
+    else if (o->per_source && (!o->out || !strcmp(o->out, "-")))
         s = BL_ERROR(BL_ERR_USAGE, "--per-source needs -o FOLDER");
     if (s == BL_OK && !m.complete)
         BL_LOG_W("export: the run in %s did not finish (manifest.json is not complete); exporting the %zu "
@@ -421,46 +521,63 @@ bl_status bl_export_run(const bl_export_opts *o, long long *n_rows) {
         ex.header = t->header;
         s = parse_header(&ex);
     }
-    if (s == BL_OK && o->format == BL_EXPORT_RAVEN) load_band(&ex);
-    if (s == BL_OK && o->per_source && mkdir(o->out, 0755) != 0 && errno != EEXIST)
-        s = BL_ERROR(BL_ERR_IO, "cannot create folder %s: %s", o->out, strerror(errno));
+    if (s == BL_OK && (o->format == BL_EXPORT_RAVEN || o->per_source)) s = load_run_info(&ex);
+    if (s == BL_OK && o->per_source) s = stage_open(&ex);
     if (s == BL_OK && !o->per_source) {
-        if (o->out) s = out_open(&ex.combined, o->out, true, false);
-        else ex.combined.f = stdout;
+        s = bl_outfile_open(o->out ? o->out : "-", 0, &ex.combined);
+        int fd = s == BL_OK ? dup(bl_outfile_fd(ex.combined)) : -1;
+        if (s == BL_OK && (fd < 0 || !(ex.cf = fdopen(fd, "w")))) {
+            s = BL_ERROR(BL_ERR_IO, "cannot write %s: %s", bl_outfile_name(ex.combined), strerror(errno));
+            if (fd >= 0) close(fd);
+        }
     }
     for (size_t i = 0; i < t->n_chunks && s == BL_OK; i++) {
-        snprintf(path, sizeof path, "%s/%s", o->dir, t->chunks[i].path);
+        free(path);
+        path = join2(o->dir, t->chunks[i].path);
+        if (!path) {
+            s = BL_ERROR(BL_ERR_NOMEM, "out of memory");
+            break;
+        }
         ex.chunk = path;
         ex.rec_in_chunk = 0;
         ex.in_quotes = false;
         ex.rec.len = 0;
         long long before = ex.rows;
-        s = bl_zchunk_read(path, t->chunks[i].sha256, sink, &ex, NULL);
+        s = check_chunk_file(path);
+        if (s == BL_OK) s = bl_zchunk_read(path, t->chunks[i].sha256, sink, &ex, NULL);
         if (s == BL_OK && ex.rec.len) s = BL_ERROR(BL_ERR_FORMAT, "chunk %s ends inside a record", path);
         if (s == BL_OK && ex.rows - before != t->chunks[i].rows)
             s = BL_ERROR(BL_ERR_FORMAT, "chunk %s holds %lld rows but manifest.json lists %lld", path,
                          ex.rows - before, (long long)t->chunks[i].rows);
     }
+    free(path);
     /* a table without rows still gets its header (csv) */
     if (s == BL_OK && !ex.wrote_header && !o->per_source) {
-        if (o->format == BL_EXPORT_CSV) fprintf(ex.combined.f, "%s\n", ex.header);
-        else if (o->format == BL_EXPORT_RAVEN) raven_header(&ex, ex.combined.f);
+        if (o->format == BL_EXPORT_CSV) fprintf(ex.cf, "%s\n", ex.header);
+        else if (o->format == BL_EXPORT_RAVEN) raven_header(&ex, ex.cf);
     }
-    if (ex.combined.f == stdout) {
-        if (fflush(stdout) != 0 && s == BL_OK) s = BL_ERROR(BL_ERR_IO, "writing to stdout: %s", strerror(errno));
-    } else if (ex.combined.f) {
-        bl_status cs = out_close(&ex.combined, s == BL_OK);
-        if (s == BL_OK) s = cs;
+    if (ex.cf) {
+        bool err = ferror(ex.cf) != 0;
+        if ((fclose(ex.cf) != 0 || err) && s == BL_OK)
+            s = BL_ERROR(errno == ENOSPC ? BL_ERR_NO_SPACE : BL_ERR_IO, "writing %s failed: %s",
+                         bl_outfile_name(ex.combined), strerror(errno));
     }
-    bl_status cs = out_close(&ex.cur, true);
+    if (ex.combined) {
+        if (s == BL_OK) s = bl_outfile_commit(ex.combined);
+        else bl_outfile_discard(ex.combined);
+    }
+    bl_status cs = cur_close(&ex);
     if (s == BL_OK) s = cs;
+    if (s == BL_OK && ex.stage) s = stage_commit(&ex);
+    stage_remove(&ex);
     if (n_rows) *n_rows = ex.rows;
     for (int i = 0; i < ex.n_cols; i++) free(ex.cols[i]);
     free(ex.cols);
     free(ex.fields);
-    for (size_t i = 0; i < ex.n_srcs; i++) free(ex.srcs[i].name);
+    for (size_t i = 0; i < ex.n_srcs; i++) free(ex.srcs[i].name), free(ex.srcs[i].file);
     free(ex.srcs);
-    free(ex.cur_source);
+    bl_strmap_free(&ex.src_of);
+    bl_strmap_free(&ex.input_of);
     bl_strbuf_free(&ex.rec);
     bl_strbuf_free(&ex.fbuf);
     bl_manifest_free(&m);

@@ -26,15 +26,18 @@ typedef struct {
     const char *dir;         /* the run's output directory */
     bl_export_format format;
     bl_table_id table;       /* raven: events only */
-    const char *out;         /* file (NULL = stdout); with per_source: a folder (required) */
-    bool per_source;         /* one file per source: <key>.selections.txt | <key>.<table>.csv|.jsonl */
+    const char *out;         /* file (NULL or "-" = stdout; a device or FIFO is written in place,
+                              * a regular file replaced only once every chunk is verified);
+                              * with per_source: a folder (required) */
+    bool per_source;         /* one file per source: NNNNN_<stem>.selections.txt |
+                              * NNNNN_<stem>.<table>.csv|.jsonl, NNNNN the source's index in
+                              * run.json "inputs" (io/outnames.h); all written or none */
+    bool overwrite;          /* per_source: replace files of those names (else they must not exist) */
 } bl_export_opts;
 
 /* Export; *n_rows (may be NULL) receives the data rows written. */
 bl_status bl_export_run(const bl_export_opts *o, long long *n_rows);
 /* "csv" | "jsonl" | "raven" → format; BL_ERR_USAGE otherwise. */
 bl_status bl_export_parse_format(const char *s, bl_export_format *f);
-/* A source key as a file name: '/', '\\', control characters and leading dots become '_'. */
-void bl_export_safe_name(const char *key, char *buf, size_t cap);
 
 #endif

@@ -733,10 +733,11 @@ static bl_status clean_table_dir(bl_outdir *od, int ti) {
         char *p = path_join(od->dir, mt->chunks[i].path);
         struct stat sb;
         if (!p) s = BL_ERROR(BL_ERR_NOMEM, "out of memory");
-        else if (stat(p, &sb) != 0 || (int64_t)sb.st_size != mt->chunks[i].bytes)
+        else if (lstat(p, &sb) != 0 || !S_ISREG(sb.st_mode) || (int64_t)sb.st_size != mt->chunks[i].bytes)
             s = BL_ERROR(BL_ERR_IO, "cannot resume: %s is listed in manifest.json but is %s; the output "
                          "directory was changed by hand — start a new run in another folder",
-                         p, stat(p, &sb) != 0 ? "missing" : "not the listed size");
+                         p, lstat(p, &sb) != 0 ? "missing" : !S_ISREG(sb.st_mode) ? "not a regular file (a link?)"
+                                                                                   : "not the listed size");
         free(p);
     }
     free(dp);

@@ -37,7 +37,7 @@ static int count_lines(const char *s) {
 }
 
 /* 4 items: sources a/x.wav (2 channels), "b, c.wav" (2 channels); 2 events per item. */
-static int build(const char *dir) {
+static int build(const char *dir, const char *src_a, const char *src_b) {
     bl_outdir_opts o = {.dir = dir, .rows_per_chunk = 3, .zstd_level = 1, .fingerprint = "k=v\n"};
     o.headers[BL_TABLE_SEGMENTS] = k_seg_header;
     o.headers[BL_TABLE_EVENTS] = k_ev_header;
@@ -45,7 +45,7 @@ static int build(const char *dir) {
     BL_REQUIRE(bl_outdir_open(&o, &od) == BL_OK, "%s", bl_error_message());
     for (int i = 3; i >= 0; i--) { /* out of order on purpose */
         char seg[512], ev[1024], key[64];
-        const char *src = i < 2 ? "a/x.wav" : "b, c.wav";
+        const char *src = i < 2 ? src_a : src_b;
         char q[64];
         bl_csv_quote(src, q, sizeof q);
         int sl = snprintf(seg, sizeof seg, "%s,%d,0,60,whale,0.%d\n%s,%d,60,120,whale,0.%d\n", q, i % 2, 10 + i, q,
@@ -64,16 +64,25 @@ static int build(const char *dir) {
         r.n_rows[BL_TABLE_EVENTS] = 2;
         BL_REQUIRE(bl_outdir_commit_item(od, &r) == BL_OK, "%s", bl_error_message());
     }
-    BL_REQUIRE(bl_outdir_write_run_json(od, "{\"config\": {\"x\": 1}, \"frontend\": {\"sample_rate\": 16000, "
-                                            "\"fmin\": 50, \"fmax\": 0}}") == BL_OK, "%s", bl_error_message());
+    char rj[1024], qa[256], qb[256];
+    bl_strbuf ja = {0}, jb = {0};
+    bl_strbuf_json_string(&ja, src_a);
+    bl_strbuf_json_string(&jb, src_b);
+    snprintf(qa, sizeof qa, "%s", ja.data);
+    snprintf(qb, sizeof qb, "%s", jb.data);
+    bl_strbuf_free(&ja);
+    bl_strbuf_free(&jb);
+    snprintf(rj, sizeof rj, "{\"config\": {\"x\": 1}, \"frontend\": {\"sample_rate\": 16000, \"fmin\": 50, \"fmax\": 0}, "
+             "\"inputs\": [{\"key\": %s}, {\"key\": %s}]}", qa, qb);
+    BL_REQUIRE(bl_outdir_write_run_json(od, rj) == BL_OK, "%s", bl_error_message());
     BL_REQUIRE(bl_outdir_close(od, NULL) == BL_OK, "%s", bl_error_message());
     return 0;
 }
 
 int main(void) {
-    char dir[512], out[600], path[700];
+    char dir[512], out[600], path[1000];
     snprintf(dir, sizeof dir, "%s", bl_test_tmpdir("export"));
-    if (build(dir)) return 1;
+    if (build(dir, "a/x.wav", "b, c.wav")) return 1;
     long long rows = 0;
 
     /* csv of the events: one header, 8 rows in plan order, quoting kept */
@@ -131,15 +140,68 @@ int main(void) {
     snprintf(out, sizeof out, "%s/raven", dir);
     o = (bl_export_opts){.dir = dir, .format = BL_EXPORT_RAVEN, .table = BL_TABLE_EVENTS, .out = out, .per_source = true};
     BL_REQUIRE(bl_export_run(&o, &rows) == BL_OK, "%s", bl_error_message());
-    snprintf(path, sizeof path, "%s/a_x.wav.selections.txt", out);
+    snprintf(path, sizeof path, "%s/00000_x.selections.txt", out);
     t = slurp(path);
     BL_REQUIRE(t, "no %s", path);
     BL_CHECK(count_lines(t) == 5 && !strstr(t, "Begin File") && strstr(t, "\n4\tSpectrogram 1\t2\t"), "per-source a: %s", t);
     free(t);
-    snprintf(path, sizeof path, "%s/b, c.wav.selections.txt", out);
+    snprintf(path, sizeof path, "%s/00001_b,_c.selections.txt", out);
+    char *tb = slurp(path);
+    BL_CHECK(tb && count_lines(tb) == 5 && strstr(tb, "\n1\tSpectrogram 1\t1\t2.5\t"), "per-source b: %s",
+             tb ? tb : "(none)");
+    /* again into the same folder: the files are there, nothing is replaced without overwrite */
+    FILE *mark = fopen(path, "ab");
+    if (mark) fputs("user's note\n", mark), fclose(mark);
+    BL_CHECK(bl_export_run(&o, NULL) == BL_ERR_EXISTS && strstr(bl_error_message(), "--overwrite"), "%s",
+             bl_error_message());
     t = slurp(path);
-    BL_CHECK(t && count_lines(t) == 5 && strstr(t, "\n1\tSpectrogram 1\t1\t2.5\t"), "per-source b: %s", t ? t : "(none)");
+    BL_CHECK(t && strstr(t, "user's note"), "a file was replaced without --overwrite");
     free(t);
+    o.overwrite = true;
+    BL_CHECK(bl_export_run(&o, NULL) == BL_OK, "%s", bl_error_message());
+    t = slurp(path);
+    BL_CHECK(t && tb && !strcmp(t, tb), "--overwrite did not give the export's file back");
+    free(t);
+    free(tb);
+    o.overwrite = false;
+    BL_CHECK(bl_test_run("true") == 0, "shell");
+    {
+        char cmd[800];
+        snprintf(cmd, sizeof cmd, "test $(ls -A '%s' | wc -l) -eq 2", out);
+        BL_CHECK(bl_test_run(cmd) == 0, "staging files left in %s", out);
+    }
+
+    /* sources that share a stem (x/a.wav, x_a.wav) get one file each, and every row */
+    char dir2[600], out2[800];
+    snprintf(dir2, sizeof dir2, "%s/same", dir);
+    if (build(dir2, "x/a.wav", "x_a.wav")) return 1;
+    snprintf(out2, sizeof out2, "%s/per", dir2);
+    o = (bl_export_opts){.dir = dir2, .format = BL_EXPORT_CSV, .table = BL_TABLE_EVENTS, .out = out2, .per_source = true};
+    BL_CHECK(bl_export_run(&o, &rows) == BL_OK && rows == 8, "%lld rows: %s", rows, bl_error_message());
+    long long lines = 0;
+    const char *names[] = {"00000_a.events.csv", "00001_x_a.events.csv"};
+    for (int k = 0; k < 2; k++) {
+        snprintf(path, sizeof path, "%s/%s", out2, names[k]);
+        t = slurp(path);
+        BL_CHECK(t != NULL, "no %s", path);
+        if (t) lines += count_lines(t) - 1;
+        free(t);
+    }
+    BL_CHECK(lines == 8, "%lld rows kept of 8", lines);
+
+    /* a chunk that is a symlink (here to another chunk) is refused, naming it */
+    snprintf(path, sizeof path, "%s/events/part-00001.csv.zst", dir2);
+    {
+        char cmd[1600];
+        snprintf(cmd, sizeof cmd, "cd '%s/events' && mv part-00001.csv.zst real.zst && ln -s real.zst part-00001.csv.zst",
+                 dir2);
+        BL_REQUIRE(bl_test_run(cmd) == 0, "symlink");
+    }
+    snprintf(out2, sizeof out2, "%s/all.csv", dir2);
+    o = (bl_export_opts){.dir = dir2, .format = BL_EXPORT_CSV, .table = BL_TABLE_EVENTS, .out = out2};
+    BL_CHECK(bl_export_run(&o, NULL) == BL_ERR_FORMAT && strstr(bl_error_message(), "symbolic link"), "symlink: %s",
+             bl_error_message());
+    BL_CHECK(access(out2, F_OK) != 0, "output written from a symlinked chunk");
 
     /* raven on another table is a usage error; a missing table names the reason */
     o = (bl_export_opts){.dir = dir, .format = BL_EXPORT_RAVEN, .table = BL_TABLE_SEGMENTS};
@@ -175,9 +237,20 @@ int main(void) {
     BL_CHECK(s == BL_ERR_FORMAT && strstr(bl_error_message(), "events/part-00001.csv.zst") &&
                  strstr(bl_error_message(), "corrupt"), "corruption: %s %s", bl_errname(s), bl_error_message());
     BL_CHECK(access(out, F_OK) != 0, "partial output %s left behind", out);
-    char tmp[700];
-    snprintf(tmp, sizeof tmp, "%s.tmp", out);
-    BL_CHECK(access(tmp, F_OK) != 0, "temp output left behind");
+    {
+        char cmd[800];
+        snprintf(cmd, sizeof cmd, "test $(ls '%s' | grep -c bad.csv) -eq 0", dir);
+        BL_CHECK(bl_test_run(cmd) == 0, "temp output left behind");
+    }
+    /* per source: all or nothing — the first source's file is not left when a later chunk is bad */
+    snprintf(out, sizeof out, "%s/per-bad", dir);
+    o = (bl_export_opts){.dir = dir, .format = BL_EXPORT_CSV, .table = BL_TABLE_EVENTS, .out = out, .per_source = true};
+    BL_CHECK(bl_export_run(&o, NULL) == BL_ERR_FORMAT, "per-source over a corrupt chunk: %s", bl_error_message());
+    {
+        char cmd[800];
+        snprintf(cmd, sizeof cmd, "test $(ls -A '%s' | wc -l) -eq 0", out);
+        BL_CHECK(bl_test_run(cmd) == 0, "per-source files left after a corrupt chunk in %s", out);
+    }
     char rm[700];
     snprintf(rm, sizeof rm, "rm -rf '%s'", dir);
     bl_test_run(rm);
