@@ -21,7 +21,7 @@
  */
 #include "config.h"
 
-#include <errno.h>   /* errno: why the config file could not be read */
+#include <errno.h>   /* errno of strtod/strtoll */
 #include <math.h>    /* isfinite: NaN/Inf never pass a range check */
 #include <stdarg.h>  /* the printf-style error helper */
 #include <stdlib.h>  /* malloc, strtoll, strtod */
@@ -30,6 +30,7 @@
 #include <yaml.h>    /* libyaml: the event parser */
 
 #include "config_keys.h" /* the key table and its helpers */
+#include "infile.h"      /* the config file: opened without blocking, size checked first */
 
 #define BL_CFG_MAX_BYTES ((size_t)16 << 20) /* a config is small; refuse a runaway file */
 #define BL_CFG_MAX_SCALAR 65536              /* longest single value (paths, patterns) */
@@ -800,32 +801,18 @@ bl_status bl_keys_load_text(const bl_key_table *t, void *base, struct bl_config_
 
 bl_status bl_keys_load_file(const bl_key_table *t, void *base, struct bl_config_marks *marks,
                             const char *path) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return BL_ERROR(BL_ERR_CONFIG, "cannot open %s file '%s': %s", t->what, path, strerror(errno));
-    size_t cap = 1 << 16, len = 0;
-    char *buf = malloc(cap);
-    bl_status s = BL_OK;
-    while (buf) {
-        if (len == cap) {
-            if (cap > BL_CFG_MAX_BYTES) break; /* bl_keys_load_text reports the size */
-            char *nb = realloc(buf, cap * 2);
-            if (!nb) {
-                free(buf);
-                buf = NULL;
-                break;
-            }
-            buf = nb;
-            cap *= 2;
-        }
-        size_t got = fread(buf + len, 1, cap - len, f);
-        len += got;
-        if (got == 0) break;
+    char *buf = NULL;
+    size_t len = 0;
+    bl_status s = bl_infile_read_all(path, t->what, BL_CFG_MAX_BYTES, &buf, &len);
+    /* whatever went wrong with the file itself, nothing ran: a config error (exit 1) */
+    if (s != BL_OK && s != BL_ERR_NOMEM) {
+        char *msg = strdup(bl_error_message());
+        s = BL_ERROR(msg ? BL_ERR_CONFIG : BL_ERR_NOMEM, "%s", msg ? msg : "out of memory");
+        free(msg);
+        return s;
     }
-    if (!buf) s = BL_ERROR(BL_ERR_NOMEM, "out of memory reading %s file '%s'", t->what, path);
-    else if (ferror(f))
-        s = BL_ERROR(BL_ERR_CONFIG, "cannot read %s file '%s': %s", t->what, path, strerror(errno));
-    fclose(f);
-    if (s == BL_OK) s = bl_keys_load_text(t, base, marks, buf, len, path);
+    BL_TRY(s);
+    s = bl_keys_load_text(t, base, marks, buf, len, path);
     free(buf);
     return s;
 }

@@ -371,7 +371,8 @@ bl_status bl_feat_writer_finish(bl_feat_writer *w, uint64_t *frames) {
         BL_RETURN_IF(w->ch[c].frames != F, BL_ERR_INTERNAL,
                      "feature writer: channel %d has %llu frames, channel 0 %llu", c,
                      (unsigned long long)w->ch[c].frames, (unsigned long long)F);
-    if (F != w->expected || w->spill_fd >= 0) BL_TRY(assemble(w, F));
+    /* laid out in place only when the expectation held and nothing was spilled */
+    if (w->expected == 0 || F != w->expected || w->spill_fd >= 0) BL_TRY(assemble(w, F));
     bl_outfile *of = w->of;
     w->of = NULL; /* committed or discarded by the commit */
     w->fd = -1;

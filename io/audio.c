@@ -23,17 +23,16 @@
 #include "audio.h"
 
 #include <errno.h>     /* open/pread failures */
-#include <fcntl.h>     /* open */
 #include <stdint.h>    /* INT64_MAX, SIZE_MAX: bounds on hostile sizes */
 #include <math.h>      /* floor, llround */
 #include <sndfile.h>   /* decoding */
 #include <stdio.h>     /* snprintf */
 #include <stdlib.h>    /* malloc/free */
 #include <string.h>    /* memcpy, strstr on libsndfile's log */
-#include <sys/stat.h>  /* fstat: refuse directories, FIFOs and devices */
 #include <unistd.h>    /* pread, close */
 
-#include "../core/log.h" /* warning for truncated files */
+#include "../core/infile.h" /* bl_infile_open: never blocks, regular files only */
+#include "../core/log.h"    /* warning for truncated files */
 
 /* Largest rate accepted from a header or as a target: far above any recorder (bat
  * detectors reach 1 MHz), low enough that rate arithmetic cannot overflow. */
@@ -453,31 +452,9 @@ bl_status bl_audio_open_source(const bl_audio_source *src, const char *name,
 bl_status bl_audio_open(const char *path, bl_audio_reader **out) {
     if (out) *out = NULL;
     BL_RETURN_IF(!path || !out, BL_ERR_INVALID_ARG, "bl_audio_open: NULL argument");
-    /* O_NONBLOCK: opening a FIFO must not wait for a writer; it is refused below. */
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-    if (fd < 0) {
-        int e = errno;
-        if (e == ENOENT || e == ENOTDIR)
-            return BL_ERROR(BL_ERR_NOT_FOUND, "%s: no such file", path);
-        if (e == EACCES || e == EPERM)
-            return BL_ERROR(BL_ERR_IO, "%s: permission denied (check the file's read "
-                            "permission)", path);
-        return BL_ERROR(BL_ERR_IO, "%s: cannot open: %s", path, strerror(e));
-    }
-    struct stat st;
-    if (fstat(fd, &st) != 0) {
-        int e = errno;
-        close(fd);
-        return BL_ERROR(BL_ERR_IO, "%s: cannot stat: %s", path, strerror(e));
-    }
-    if (S_ISDIR(st.st_mode)) {
-        close(fd);
-        return BL_ERROR(BL_ERR_IO, "%s: is a directory, not an audio file", path);
-    }
-    if (!S_ISREG(st.st_mode)) {
-        close(fd);
-        return BL_ERROR(BL_ERR_IO, "%s: not a regular file (device, FIFO or socket)", path);
-    }
+    int fd = -1;
+    int64_t size = 0;
+    BL_TRY(bl_infile_open(path, "audio file", &fd, &size)); /* never blocks; regular files only */
     fd_source *f = malloc(sizeof *f);
     if (!f) {
         close(fd);
@@ -485,7 +462,7 @@ bl_status bl_audio_open(const char *path, bl_audio_reader **out) {
     }
     f->fd = fd;
     f->name = path;
-    bl_audio_source src = {(int64_t)st.st_size, fd_read_at, fd_close, f};
+    bl_audio_source src = {size, fd_read_at, fd_close, f};
     return bl_audio_open_source(&src, path, out);
 }
 

@@ -36,7 +36,8 @@
 #include <sys/stat.h>  /* mkdir, stat */
 #include <unistd.h>    /* close, unlink, ftruncate, pwrite */
 
-#include "../core/log.h" /* resume summary line */
+#include "../core/infile.h" /* files read back on --resume: regular files only, size checked */
+#include "../core/log.h"    /* resume summary line */
 #include "durable.h"     /* bl_durable_* writes, bl_write_guard */
 #include "journal.h"     /* journal lines, fingerprint diff, lock */
 #include "json.h"        /* bl_strbuf */
@@ -672,17 +673,15 @@ bl_status bl_outdir_commit_item(bl_outdir *od, const bl_item_result *r) {
 
 /* ---- open / resume ------------------------------------------------------------------- */
 
+/* A file of the output directory into b (BL_ERR_NOT_FOUND when absent). The journal grows
+ * by a line per item; 1 GiB is far beyond any real one. */
 static bl_status read_text(const char *path, bl_strbuf *b) {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return errno == ENOENT ? BL_ERR_NOT_FOUND : bl_durable_errno(errno, "opening", path);
-    char buf[65536];
-    ssize_t r;
-    while ((r = read(fd, buf, sizeof buf)) > 0) bl_strbuf_append(b, buf, (size_t)r);
-    int e = errno;
-    close(fd);
-    if (r < 0) return bl_durable_errno(e, "reading", path);
-    BL_RETURN_IF(b->oom, BL_ERR_NOMEM, "out of memory reading %s", path);
-    if (!b->data) bl_strbuf_append(b, "", 0);
+    char *data = NULL;
+    size_t len = 0;
+    BL_TRY(bl_infile_read_all(path, "checkpoint file", (size_t)1 << 30, &data, &len));
+    b->data = data;
+    b->len = len;
+    b->cap = len + 1;
     return BL_OK;
 }
 

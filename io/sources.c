@@ -18,13 +18,14 @@
 #include <limits.h>   /* PATH_MAX */
 #include <math.h>     /* isfinite */
 #include <stdbool.h>  /* flags */
-#include <stdio.h>    /* fopen for manifests */
+#include <stdio.h>    /* snprintf */
 #include <stdlib.h>   /* malloc, qsort, realpath, strtod */
 #include <string.h>   /* strcmp, strrchr */
 #include <strings.h>  /* strcasecmp */
 #include <sys/stat.h> /* stat, lstat */
 
-#include "../core/log.h" /* info lines for skipped files */
+#include "../core/infile.h" /* manifest CSVs: opened without blocking, size checked first */
+#include "../core/log.h"    /* info lines for skipped files */
 #include "audio.h"       /* bl_audio_open: header probe */
 
 /* ---- growable string list ---------------------------------------------------------------- */
@@ -315,39 +316,7 @@ static bl_status add_input(builder *b, const bl_config *cfg, size_t si, const ch
 }
 
 static bl_status read_file(const char *path, char **text, size_t *len) {
-    FILE *f = fopen(path, "rb");
-    BL_RETURN_IF(!f, errno == ENOENT ? BL_ERR_NOT_FOUND : BL_ERR_IO, "cannot open manifest %s: %s", path,
-                 strerror(errno));
-    size_t cap = 1 << 16, n = 0;
-    char *buf = malloc(cap);
-    bl_status s = BL_OK;
-    while (buf) {
-        if (n == cap) {
-            if (cap >= ((size_t)1 << 31)) {
-                s = BL_ERROR(BL_ERR_RANGE, "manifest %s is larger than 2 GiB", path);
-                break;
-            }
-            char *nb = realloc(buf, cap * 2);
-            if (!nb) break;
-            buf = nb;
-            cap *= 2;
-        }
-        size_t got = fread(buf + n, 1, cap - n, f);
-        n += got;
-        if (got == 0) {
-            if (ferror(f)) s = BL_ERROR(BL_ERR_IO, "reading manifest %s failed", path);
-            break;
-        }
-    }
-    fclose(f);
-    if (!buf && s == BL_OK) s = BL_ERROR(BL_ERR_NOMEM, "out of memory reading manifest %s", path);
-    if (s != BL_OK) {
-        free(buf);
-        return s;
-    }
-    *text = buf;
-    *len = n;
-    return BL_OK;
+    return bl_infile_read_all(path, "source manifest", (size_t)1 << 31, text, len);
 }
 
 static bool ends_with_ci(const char *s, const char *suffix) {

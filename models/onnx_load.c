@@ -17,9 +17,11 @@
 #include <stdio.h>     /* FILE, fopen, snprintf */
 #include <stdlib.h>    /* malloc, free, realpath, strtoll */
 #include <string.h>    /* strcmp, strlen, strerror, memcpy */
-#include <sys/stat.h>  /* stat: model folders, external file sizes */
+#include <sys/stat.h>  /* stat: model folders */
+#include <unistd.h>    /* close */
 
-#include "onnx.pb-c.h" /* generated at build time by protoc-c from onnx.proto */
+#include "core/infile.h" /* model files: opened without blocking, size checked first */
+#include "onnx.pb-c.h"    /* generated at build time by protoc-c from onnx.proto */
 
 static const char *str0(const char *s) { return s ? s : ""; }
 
@@ -28,33 +30,18 @@ static const char *str0(const char *s) { return s ? s : ""; }
 static bl_status read_file(const char *path, uint8_t **data, size_t *size) {
     *data = NULL;
     *size = 0;
-    FILE *f = fopen(path, "rb");
-    BL_RETURN_IF(!f, errno == ENOENT ? BL_ERR_NOT_FOUND : BL_ERR_IO, "cannot open model '%s': %s", path,
-                 strerror(errno));
-    struct stat sb;
-    if (fstat(fileno(f), &sb) != 0 || !S_ISREG(sb.st_mode)) {
-        fclose(f);
-        return BL_ERROR(BL_ERR_IO, "model '%s' is not a regular file", path);
-    }
-    if ((int64_t)sb.st_size > BL_ONNX_MAX_FILE_BYTES) {
-        fclose(f);
-        return BL_ERROR(BL_ERR_MODEL, "model '%s' is %" PRId64 " bytes, above protobuf's 2 GiB limit: store "
-                        "the weights as external data", path, (int64_t)sb.st_size);
-    }
-    size_t n = (size_t)sb.st_size;
-    uint8_t *buf = malloc(n ? n : 1);
-    if (!buf) {
-        fclose(f);
-        return BL_ERROR(BL_ERR_NOMEM, "out of memory reading '%s' (%zu bytes)", path, n);
-    }
-    size_t got = fread(buf, 1, n, f);
-    fclose(f);
-    if (got != n) {
+    char *buf = NULL;
+    bl_status s = bl_infile_read_all(path, "model", BL_ONNX_MAX_FILE_BYTES, &buf, size);
+    if (s == BL_ERR_RANGE)
+        return BL_ERROR(BL_ERR_MODEL, "%s: above protobuf's 2 GiB limit; store the weights as external data",
+                        bl_error_message());
+    BL_TRY(s);
+    if (*size == 0) {
         free(buf);
-        return BL_ERROR(BL_ERR_IO, "short read on '%s' (%zu of %zu bytes)", path, got, n);
+        return BL_ERROR(BL_ERR_MODEL, "model %s is empty (0 bytes): not an ONNX file (was the export or the "
+                        "download cut short?)", path);
     }
-    *data = buf;
-    *size = n;
+    *data = (uint8_t *)buf;
     return BL_OK;
 }
 
@@ -144,14 +131,15 @@ static bl_status read_external(const load_ctx *cx, const Onnx__TensorProto *tp, 
     BL_RETURN_IF(strncmp(real_file, real_dir, dl) != 0 || (real_file[dl] != '/' && real_dir[dl - 1] != '/'),
                  BL_ERR_MODEL, "tensor '%s': external data '%s' resolves outside the model's folder (symlink?)",
                  tname, loc);
-    FILE *f = fopen(real_file, "rb");
-    BL_RETURN_IF(!f, BL_ERR_IO, "tensor '%s': cannot open external data '%s': %s", tname, full, strerror(errno));
-    struct stat sb;
-    if (fstat(fileno(f), &sb) != 0 || !S_ISREG(sb.st_mode)) {
-        fclose(f);
-        return BL_ERROR(BL_ERR_MODEL, "tensor '%s': external data '%s' is not a regular file", tname, full);
+    int fd = -1;
+    int64_t fsize = 0;
+    if (bl_infile_open(real_file, "external data file", &fd, &fsize) != BL_OK)
+        return BL_ERROR(BL_ERR_MODEL, "tensor '%s': %s", tname, bl_error_message());
+    FILE *f = fdopen(fd, "rb");
+    if (!f) {
+        close(fd);
+        return BL_ERROR(BL_ERR_IO, "tensor '%s': cannot read external data '%s': %s", tname, full, strerror(errno));
     }
-    int64_t fsize = (int64_t)sb.st_size;
     if (len < 0) len = off <= fsize ? fsize - off : -1;
     bl_status st = BL_OK;
     if (off > fsize || len < 0 || len > fsize - off) {

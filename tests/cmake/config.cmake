@@ -55,7 +55,7 @@ bl_config_cli(set_error 1 stderr
               config check ${BL_CFG_DATA}/valid.yaml --set frontend.n_fft=abc)
 bl_config_cli(set_unknown 1 stderr "--set frontend.mel.nmels=3: frontend.mel.nmels: unknown key \\(did you mean 'frontend.mel.n_mels'"
               config check ${BL_CFG_DATA}/valid.yaml --set frontend.mel.nmels=3)
-bl_config_cli(missing_file 1 stderr "cannot open config file '.*nope.yaml': No such file"
+bl_config_cli(missing_file 1 stderr "config .*nope.yaml: no such file"
               config check ${BL_CFG_DATA}/nope.yaml)
 bl_config_cli(no_file 1 stderr "missing FILE" config check)
 bl_config_cli(bad_subcommand 1 stderr "unknown subcommand" config frob)

@@ -617,8 +617,7 @@ static void test_docs_table(void) {
 static void test_files(void) {
     bl_config c;
     bl_status s = bl_config_load_file("/nonexistent/x.yaml", &c);
-    BL_CHECK(s == BL_ERR_CONFIG && !strcmp(bl_error_message(), "cannot open config file "
-                                                               "'/nonexistent/x.yaml': No such file or directory"),
+    BL_CHECK(s == BL_ERR_CONFIG && !strcmp(bl_error_message(), "config /nonexistent/x.yaml: no such file"),
              "%s: %s", bl_errname(s), bl_error_message());
     bl_config_free(&c);
 
@@ -643,8 +642,7 @@ static void test_files(void) {
     BL_CHECK(s == BL_OK && !strcmp(c.origin, path) && c.frontend.n_fft == 2048, "%s", bl_error_message());
     bl_config_free(&c);
     s = bl_config_load_file(dir, &c); /* a directory is not a config */
-    BL_CHECK(s == BL_ERR_CONFIG && strstr(bl_error_message(), "cannot read config file"), "%s",
-             bl_error_message());
+    BL_CHECK(s == BL_ERR_CONFIG && strstr(bl_error_message(), "is a folder"), "%s", bl_error_message());
     bl_config_free(&c);
     remove(path);
     remove(dir);
