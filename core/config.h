@@ -26,6 +26,11 @@ typedef enum { BL_BACKEND_AUTO = 0, BL_BACKEND_CPU = 1, BL_BACKEND_CUDA = 2 } bl
 /* runtime.progress: auto = a live line when stderr is a terminal, nothing otherwise. */
 typedef enum { BL_PROGRESS_AUTO = 0, BL_PROGRESS_BAR = 1, BL_PROGRESS_JSON = 2, BL_PROGRESS_NONE = 3 } bl_progress_mode;
 
+/* input.non_finite: what a NaN or Inf sample does to its item. */
+typedef enum { BL_NONFINITE_FAIL = 0, BL_NONFINITE_ZERO = 1 } bl_nonfinite_mode;
+/* input.truncated: a file whose data ends before its header says. */
+typedef enum { BL_TRUNCATED_FAIL = 0, BL_TRUNCATED_KEEP = 1 } bl_truncated_mode;
+
 typedef struct {
     char *path;         /* file, directory, glob, URL or manifest CSV */
     char *time_pattern; /* strftime-style pattern giving the start time from the name, or NULL */
@@ -37,6 +42,10 @@ typedef struct {
     bl_source_cfg *sources;
     size_t n_sources;
     char *model; /* model directory (model.onnx + model.yaml) or .onnx file */
+    struct {
+        bl_nonfinite_mode non_finite; /* fail (errors.csv) or zero (replaced, warnings.csv) */
+        bl_truncated_mode truncated;  /* fail (errors.csv) or keep what is there (warnings.csv) */
+    } input;
     bl_frontend_params frontend;
     struct {
         int window_frames; /* frames per model window; 0 = the model card's */

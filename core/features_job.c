@@ -536,6 +536,28 @@ static bl_status finish_channel(feat_sink *k, feat_chan *ch, int c) {
     }
 }
 
+/* input.truncated and input.non_finite, as `baleen run` applies them to an item: fail (no
+ * output) or go on with a warning. */
+static bl_status judge_input(const char *path, const bl_audio_reader *r, int n_ch, const bl_features_opts *o) {
+    const char *trunc = bl_audio_truncation(r);
+    if (trunc && o->truncated == BL_TRUNCATED_FAIL)
+        return BL_ERROR(BL_ERR_DECODE, "%s: %s; no output written (--set input.truncated=keep uses the audio that "
+                        "is there)", path, trunc);
+    if (trunc) BL_LOG_W("features: %s: %s; the audio that is there was used", path, trunc);
+    for (int c = 0; c < n_ch; c++) {
+        const bl_audio_nonfinite *nf = bl_audio_get_nonfinite(r, c);
+        if (nf->count == 0) continue;
+        double at = (double)nf->pos[0] / bl_audio_get_info(r)->sample_rate;
+        if (o->non_finite == BL_NONFINITE_FAIL)
+            return BL_ERROR(BL_ERR_DECODE, "%s: %lld NaN/Inf sample(s) in channel %d, the first at %.6f s; no output "
+                            "written (--set input.non_finite=zero replaces them by 0)", path, (long long)nf->count, c,
+                            at);
+        BL_LOG_W("features: %s: %lld NaN/Inf sample(s) in channel %d replaced by 0, the first at %.6f s", path,
+                 (long long)nf->count, c, at);
+    }
+    return BL_OK;
+}
+
 bl_status bl_features_compute(const char *audio_path, const char *out_path,
                               const bl_frontend_params *fp, const bl_features_opts *opts,
                               bl_features_result *res) {
@@ -646,6 +668,7 @@ bl_status bl_features_compute(const char *audio_path, const char *out_path,
                              "expected %zu", c, (unsigned long long)chs[c].total,
                              (unsigned long long)samples, want);
     }
+    if (s == BL_OK) s = judge_input(audio_path, bl_audio_stream_reader(d.as), n_ch, opts);
     if (s == BL_OK) s = bl_feat_writer_finish(w, &frames);
     if (s == BL_OK) {
         res->channels = n_ch;

@@ -24,6 +24,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "config.h"   /* bl_nonfinite_mode, bl_truncated_mode */
 #include "error.h"    /* bl_status */
 #include "frontend.h" /* bl_frontend_params */
 
@@ -48,6 +49,8 @@ typedef struct {
     double start_s;      /* window start in the file, seconds */
     double duration_s;   /* window length, seconds; <= 0 = to the end */
     size_t block_frames; /* frames per channel per decoded block; 0 = default (262144) */
+    bl_nonfinite_mode non_finite; /* input.non_finite: NaN/Inf samples fail (default) or are zeroed */
+    bl_truncated_mode truncated;  /* input.truncated: a cut-off file fails (default) or is used */
 } bl_features_opts;
 
 typedef struct {

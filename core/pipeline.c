@@ -93,6 +93,16 @@ static bl_status setup_card(bl_run_ctx *c) {
     c->batch = cfg->batch.size;
     BL_RETURN_IF(c->win < 1 || c->hop_f < 1, BL_ERR_CONFIG, "model %s: window_frames (%d) and hop_frames (%d) must be >= 1",
                  cfg->model, c->win, c->hop_f);
+    /* the same rules as a card's, wherever the numbers came from */
+    BL_RETURN_IF(c->hop_f > c->win, BL_ERR_CONFIG,
+                 "%s: hop_frames (%d) must be <= window_frames (%d) so that every frame is scored",
+                 bl_config_key_is_set(cfg, "windows.hop_frames") || bl_config_key_is_set(cfg, "windows.window_frames")
+                     ? "windows" : "the model card", c->hop_f, c->win);
+    double hop_s = (double)c->hop_f * c->fp.hop_length / c->rate;
+    BL_RETURN_IF(cfg->pooling.segment_seconds < hop_s, BL_ERR_CONFIG,
+                 "pooling.segment_seconds: %g s is shorter than one window hop (%g s = %d frames of %d samples at "
+                 "%d Hz); a segment must hold at least one window start", cfg->pooling.segment_seconds, hop_s,
+                 c->hop_f, c->fp.hop_length, c->rate);
     BL_RETURN_IF(c->n_classes < 1, BL_ERR_CONFIG, "model %s: the card lists no classes", cfg->model);
     c->n_aggs = 0;
     BL_RETURN_IF(cfg->pooling.n_aggregates > sizeof c->aggs / sizeof c->aggs[0], BL_ERR_CONFIG,
@@ -266,6 +276,12 @@ static void ctx_free(bl_run_ctx *c) {
     free(c->first_item);
     free(c->n_items_of);
     free(c->file_skip);
+    for (size_t i = 0; c->files && i < c->plan.n_inputs; i++)
+        for (int k = 0; k < c->files[i].channels; k++) {
+            if (c->files[i].ch_fail) free(c->files[i].ch_fail[k]);
+            if (c->files[i].ch_warn) free(c->files[i].ch_warn[k]);
+        }
+    for (size_t i = 0; c->files && i < c->plan.n_inputs; i++) free(c->files[i].ch_fail), free(c->files[i].ch_warn);
     free(c->files);
     free(c->done);
     pthread_mutex_destroy(&c->err_mu);
@@ -301,6 +317,7 @@ static void snapshot(bl_run_ctx *c, int64_t t0, bl_progress_snap *s) {
     s->files_done = atomic_load(&c->files_done);
     s->items_done = atomic_load(&c->items_committed);
     s->items_failed = atomic_load(&c->items_failed);
+    s->items_warned = atomic_load(&c->items_warned);
     s->audio_s = (double)atomic_load(&c->samples_done) / (c->rate > 0 ? c->rate : 1);
     s->wall_s = (double)(bl_now_ns() - t0) * 1e-9;
     for (int i = 0; i < BL_ST_COUNT; i++) {
@@ -443,6 +460,7 @@ bl_status bl_pipeline_run(const bl_run_opts *o, bl_run_result *result) {
             utc_now(ended, sizeof ended);
             int64_t n_failed = 0;
             result->n_failed = atomic_load(&c->items_failed);
+            result->n_warned = atomic_load(&c->items_warned);
             s = write_run_json(c, started, ended, result);
             if (s == BL_OK) {
                 s = bl_outdir_close(c->od, &n_failed);

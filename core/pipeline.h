@@ -56,6 +56,7 @@ typedef struct {
     int64_t n_skipped;     /* already done (--resume) */
     int64_t n_committed;   /* committed by this run (failed ones included) */
     int64_t n_failed;      /* failed items (listed in errors.csv) */
+    int64_t n_warned;      /* items committed with a warning this session (warnings.csv) */
     double audio_seconds;  /* audio decoded (per file, not per channel) */
     double wall_seconds;
     bool interrupted;      /* the stop flag ended the run early */

@@ -68,14 +68,19 @@ typedef struct {
     int64_t *start;      /* per window: first sample */
     float *scores;       /* n × n_classes, after the output activation */
     bl_status status;    /* BL_SM_FAIL */
-    char stage[16];      /* BL_SM_FAIL */
-    char msg[768];       /* BL_SM_FAIL */
+    char stage[16];      /* BL_SM_FAIL; BL_SM_END with a warning: its stage */
+    char msg[768];       /* BL_SM_FAIL; BL_SM_END: a warning for warnings.csv, or "" */
 } bl_score_msg;
 
 /* What the reader learnt when it opened a file. */
 typedef struct {
     int64_t offset;  /* sample (at the front-end rate) of the window's first sample */
     int channels;
+    /* Per channel, set by the reader before the file's END packet when the audio was read
+     * through (malloc'ed, freed with the context): why the item fails after all (NaN/Inf
+     * samples, a truncated file, by input.*), or a warning its rows carry (warnings.csv).
+     * NULL arrays or entries: nothing to say. */
+    char **ch_fail, **ch_warn;
 } bl_file_rt;
 
 typedef struct {
@@ -113,6 +118,7 @@ typedef struct {
     atomic_llong samples_done;     /* per file, at the front-end rate */
     atomic_llong items_committed;
     atomic_llong items_failed;
+    atomic_llong items_warned;     /* committed with a warning (warnings.csv) */
     atomic_llong files_done;
     atomic_llong windows_done;
     atomic_llong busy_ns[BL_ST_COUNT];

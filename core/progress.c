@@ -50,10 +50,10 @@ void bl_progress_json(FILE *f, const bl_progress_snap *s) {
     int k = slowest(s);
     fprintf(f,
             "{\"files_done\":%lld,\"files_total\":%lld,\"items_done\":%lld,\"items_total\":%lld,"
-            "\"items_failed\":%lld,\"audio_s\":%.3f,\"audio_total_s\":%.3f,\"wall_s\":%.3f,"
+            "\"items_failed\":%lld,\"items_warned\":%lld,\"audio_s\":%.3f,\"audio_total_s\":%.3f,\"wall_s\":%.3f,"
             "\"realtime\":%.3f,\"eta_s\":%.1f,\"slowest_stage\":\"%s\",\"busy_s\":{",
             (long long)s->files_done, (long long)s->files_total, (long long)s->items_done,
-            (long long)s->items_total, (long long)s->items_failed, s->audio_s, s->audio_total_s, s->wall_s, r,
+            (long long)s->items_total, (long long)s->items_failed, (long long)s->items_warned, s->audio_s, s->audio_total_s, s->wall_s, r,
             eta, k >= 0 ? s->stage_names[k] : "");
     for (int i = 0; i < BL_PROGRESS_STAGES; i++)
         fprintf(f, "%s\"%s\":%.3f", i ? "," : "", s->stage_names[i], s->busy_s[i]);
@@ -68,8 +68,9 @@ void bl_progress_summary(FILE *f, const bl_progress_snap *s) {
     fmt_dur(s->wall_s, wall, sizeof wall);
     fprintf(f, "baleen run: %.3f h of audio in %s (%.1f s wall), %.1fx realtime; %lld/%lld items%s",
             s->audio_s / 3600, wall, s->wall_s, rtf(s), (long long)s->items_done, (long long)s->items_total,
-            s->items_failed ? "" : "\n");
-    if (s->items_failed) fprintf(f, ", %lld failed (errors.csv)\n", (long long)s->items_failed);
+            s->items_failed || s->items_warned ? "" : "\n");
+    if (s->items_failed) fprintf(f, ", %lld failed (errors.csv)%s", (long long)s->items_failed, s->items_warned ? "" : "\n");
+    if (s->items_warned) fprintf(f, ", %lld with warnings (warnings.csv)\n", (long long)s->items_warned);
     fprintf(f, "baleen run: time per stage:");
     for (int i = 0; i < BL_PROGRESS_STAGES; i++)
         fprintf(f, " %s %.1f s (%.0f%%)%s", s->stage_names[i], s->busy_s[i],

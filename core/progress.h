@@ -16,7 +16,7 @@
 
 typedef struct {
     int64_t files_done, files_total;
-    int64_t items_done, items_total, items_failed;
+    int64_t items_done, items_total, items_failed, items_warned;
     double audio_s;       /* audio decoded so far */
     double audio_total_s; /* audio planned (0 when unknown) */
     double wall_s;

@@ -156,9 +156,9 @@ char *bl_rundesc_json(const bl_run_ctx *c, const char *started, const char *ende
     if (r)
         bl_strbuf_printf(&b,
                          ",\n  \"result\": {\"items\": %lld, \"skipped\": %lld, \"committed\": %lld, "
-                         "\"failed\": %lld, \"audio_s\": %.3f, \"wall_s\": %.3f, \"interrupted\": %s}",
+                         "\"failed\": %lld, \"warned\": %lld, \"audio_s\": %.3f, \"wall_s\": %.3f, \"interrupted\": %s}",
                          (long long)r->n_items, (long long)r->n_skipped, (long long)r->n_committed,
-                         (long long)r->n_failed, r->audio_seconds, r->wall_seconds,
+                         (long long)r->n_failed, (long long)r->n_warned, r->audio_seconds, r->wall_seconds,
                          r->interrupted ? "true" : "false");
     bl_strbuf_puts(&b, "\n}\n");
     if (b.oom) {

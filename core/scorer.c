@@ -261,6 +261,7 @@ static bl_status commit(bl_run_ctx *c, int64_t item, open_item *it, const bl_sco
     BL_TRY(bl_outdir_commit_item(c->od, &r));
     atomic_fetch_add(&c->items_committed, 1);
     if (r.failed) atomic_fetch_add(&c->items_failed, 1);
+    else if (r.warning_message && r.warning_message[0]) atomic_fetch_add(&c->items_warned, 1);
     if (c->o->test_item_delay_ms > 0) {
         struct timespec ts = {c->o->test_item_delay_ms / 1000, (long)(c->o->test_item_delay_ms % 1000) * 1000000L};
         nanosleep(&ts, NULL);
@@ -323,6 +324,7 @@ static bl_status handle(bl_run_ctx *c, open_set *os, bl_score_msg *m) {
         BL_RETURN_IF(!it, BL_ERR_INTERNAL, "end of work item %" PRId64 ", which is not open", m->item);
         bl_status s = bl_pooler_finish(it->pool);
         if (s == BL_OK) s = bl_eventer_finish(it->ev);
+        if (m->msg[0]) note_warning(it, m->stage[0] ? m->stage : "decode", m->msg);
         /* a clip the source does not let us cut is a warning (bl_clips_write); an error here
          * is the output's (disk full, I/O): the run stops, and --resume redoes the item */
         if (s == BL_OK && c->clips) s = clip_events(it);

@@ -239,6 +239,75 @@ static bl_status feed(bl_run_ctx *c, reader_chan *ch, int n_ch, const float *pla
     return BL_OK;
 }
 
+/* "12.345 s (frame 197520), 12.5 s, ..." for the first non-finite positions. */
+static void nf_positions(const bl_audio_nonfinite *nf, int rate, char *buf, size_t cap) {
+    size_t k = 0;
+    buf[0] = '\0';
+    for (int i = 0; i < nf->n_pos && k + 40 < cap; i++)
+        k += (size_t)snprintf(buf + k, cap - k, "%s%.6f s (frame %lld)", i ? ", " : "", (double)nf->pos[i] / rate,
+                              (long long)nf->pos[i]);
+    if (nf->count > nf->n_pos && k + 8 < cap) snprintf(buf + k, cap - k, ", ...");
+}
+
+static char *dup_msg(const char *m) {
+    char *d = strdup(m);
+    return d;
+}
+
+/* After a file was read through: what input.non_finite and input.truncated make of it, and
+ * whether a channel was too short for one window. Failures and warnings go to
+ * c->files[file].ch_fail / ch_warn (the model stage turns them into FAIL or END+warning per
+ * item); a channel that fails drops its persist.features file. */
+static bl_status judge_file(bl_run_ctx *c, size_t file, const bl_audio_stream *as, reader_chan *ch, int n_ch) {
+    const bl_audio_reader *r = bl_audio_stream_reader(as);
+    const bl_audio_info *info = bl_audio_get_info(r);
+    bl_file_rt *f = &c->files[file];
+    const char *trunc = bl_audio_truncation(r);
+    for (int k = 0; k < n_ch; k++) {
+        if (ch[k].skip) continue;
+        char msg[1400], pos[600];
+        const bl_audio_nonfinite *nf = bl_audio_get_nonfinite(r, k);
+        char *fail = NULL, *warn = NULL;
+        if (trunc && c->cfg->input.truncated == BL_TRUNCATED_FAIL) {
+            snprintf(msg, sizeof msg, "%s; set input.truncated: keep to score the audio that is there", trunc);
+            fail = dup_msg(msg);
+        } else if (nf->count > 0 && c->cfg->input.non_finite == BL_NONFINITE_FAIL) {
+            nf_positions(nf, info->sample_rate, pos, sizeof pos);
+            snprintf(msg, sizeof msg, "%lld NaN/Inf sample(s) in channel %d, first at %s; set input.non_finite: zero "
+                     "to score the item with them replaced by 0", (long long)nf->count, k, pos);
+            fail = dup_msg(msg);
+        } else {
+            size_t w = 0;
+            msg[0] = '\0';
+            if (trunc) w += (size_t)snprintf(msg + w, sizeof msg - w, "%s; the audio that is there was scored", trunc);
+            if (nf->count > 0 && w < sizeof msg) {
+                nf_positions(nf, info->sample_rate, pos, sizeof pos);
+                w += (size_t)snprintf(msg + w, sizeof msg - w, "%s%lld NaN/Inf sample(s) replaced by 0, first at %s",
+                                      w ? "; " : "", (long long)nf->count, pos);
+            }
+            if (ch[k].total < c->win && w < sizeof msg)
+                snprintf(msg + w, sizeof msg - w, "%sshorter than one model window (%lld of %d frames, %.3f s of %.3f s): "
+                         "no window was scored", w ? "; " : "", (long long)ch[k].total, c->win,
+                         (double)ch[k].total * c->hop_len / c->rate, (double)c->win * c->hop_len / c->rate);
+            if (msg[0]) warn = dup_msg(msg);
+        }
+        if (!fail && !warn) continue;
+        if (!f->ch_fail) f->ch_fail = calloc((size_t)n_ch, sizeof *f->ch_fail);
+        if (!f->ch_warn) f->ch_warn = calloc((size_t)n_ch, sizeof *f->ch_warn);
+        if (!f->ch_fail || !f->ch_warn || (!fail && !warn)) {
+            free(fail), free(warn);
+            return BL_ERROR(BL_ERR_NOMEM, "out of memory");
+        }
+        f->ch_fail[k] = fail;
+        f->ch_warn[k] = warn;
+        if (fail && ch[k].feat) { /* the item fails: its features file must not stay */
+            feat_close(&ch[k], false);
+            if (ch[k].feat_path) remove(ch[k].feat_path);
+        }
+    }
+    return BL_OK;
+}
+
 /* One file from open to its END or FAIL packet. False when the run stops. */
 static bool read_file(bl_run_ctx *c, bl_slot *slot, size_t file) {
     const bl_input *in = &c->plan.inputs[file];
@@ -298,6 +367,7 @@ static bool read_file(bl_run_ctx *c, bl_slot *slot, size_t file) {
         if (n == 0) break;
         stage = "decode";
     }
+    if (s == BL_OK && ok) s = judge_file(c, file, as, ch, n_ch);
     /* a file is kept only when the item will be committed: not when the run stops mid-file */
     bool feat_fatal = false;
     for (int k = 0; ch && k < n_ch; k++) {
@@ -473,20 +543,31 @@ static bl_status take_packet(model_state *ms, bl_packet *pk, bool *end) {
         }
         break;
     case BL_PK_END:
-    case BL_PK_FAIL:
+    case BL_PK_FAIL: {
+        const bl_file_rt *f = &c->files[pk->file];
         for (int k = 0; k < n_it; k++) {
             if (c->done[it0 + k]) continue;
-            bl_score_msg *m = control(pk->type == BL_PK_END ? BL_SM_END : BL_SM_FAIL, it0 + k);
+            const char *fail = pk->type == BL_PK_END && f->ch_fail ? f->ch_fail[k] : NULL;
+            const char *warn = pk->type == BL_PK_END && f->ch_warn ? f->ch_warn[k] : NULL;
+            bl_score_msg *m = control(pk->type == BL_PK_END && !fail ? BL_SM_END : BL_SM_FAIL, it0 + k);
             if (m && pk->type == BL_PK_FAIL) {
                 m->status = pk->status;
                 memcpy(m->stage, pk->stage, sizeof m->stage);
                 memcpy(m->msg, pk->msg, sizeof m->msg);
+            } else if (m && fail) { /* read through, but input.* says the item fails */
+                m->status = BL_ERR_DECODE;
+                snprintf(m->stage, sizeof m->stage, "decode");
+                snprintf(m->msg, sizeof m->msg, "%s: %s", c->plan.inputs[pk->file].path, fail);
+            } else if (m && warn) {
+                snprintf(m->stage, sizeof m->stage, "decode");
+                snprintf(m->msg, sizeof m->msg, "%s", warn);
             }
             BL_TRY(defer(ms, m));
         }
         atomic_fetch_add(&c->files_done, 1);
         *end = true;
         break;
+    }
     }
     return BL_OK;
 }

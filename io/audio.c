@@ -24,7 +24,7 @@
 
 #include <errno.h>     /* open/pread failures */
 #include <stdint.h>    /* INT64_MAX, SIZE_MAX: bounds on hostile sizes */
-#include <math.h>      /* floor, llround */
+#include <math.h>      /* floor, llround, isfinite */
 #include <sndfile.h>   /* decoding */
 #include <stdio.h>     /* snprintf */
 #include <stdlib.h>    /* malloc/free */
@@ -57,6 +57,9 @@ struct bl_audio_reader {
     char truncated_note[160]; /* libsndfile's log line when a header overstates the data */
     int exact_seek;           /* sf_seek lands on the same samples as reading through */
     int raw_width;            /* bytes per sample of the raw PCM path (2, 3, 4), 0 = off */
+    int float_src;            /* float/double samples: NaN and Inf are possible */
+    bl_audio_nonfinite *nf;   /* per channel, allocated at the first non-finite sample */
+    char *trunc_msg;          /* why the data ended early (once the end was reached), or NULL */
     char name[];              /* path or caller's name, for messages */
 };
 
@@ -338,6 +341,8 @@ static void find_truncation(bl_audio_reader *r) {
 
 static void reader_free(bl_audio_reader *r) {
     if (!r) return;
+    free(r->nf);
+    free(r->trunc_msg);
     if (r->sf) sf_close(r->sf);
     if (r->src.close) r->src.close(r->src.user);
     free(r);
@@ -430,6 +435,7 @@ bl_status bl_audio_open_source(const bl_audio_source *src, const char *name,
      * Xing table of contents (thousands of frames off), Vorbis without the overlap of the
      * previous block (the first samples differ). Those formats seek by decoding. */
     r->exact_seek = major != SF_FORMAT_OGG && major != SF_FORMAT_MPEG;
+    r->float_src = sub == SF_FORMAT_FLOAT || sub == SF_FORMAT_DOUBLE;
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
     /* libsndfile reads these subtypes in these containers with pcm.c; RIFX (big-endian
      * WAV) and anything needing a byte swap keep libsndfile's conversion. */
@@ -534,6 +540,33 @@ bl_status bl_audio_seek(bl_audio_reader *r, int64_t frame) {
     return BL_OK;
 }
 
+/* NaN and Inf samples of a float source are counted per channel (the first few positions
+ * kept) and replaced by 0, so that nothing downstream (the resampler spreads a NaN over its
+ * whole filter) ever sees them; whether that fails the input is the caller's policy. */
+static bl_status scrub_nonfinite(bl_audio_reader *r, float *x, size_t n) {
+    const size_t ch = (size_t)r->info.channels;
+    for (size_t i = 0; i < n * ch; i++) {
+        if (isfinite(x[i])) continue;
+        if (!r->nf) {
+            r->nf = calloc(ch, sizeof *r->nf);
+            BL_RETURN_IF(!r->nf, BL_ERR_NOMEM, "%s: out of memory", r->name);
+        }
+        bl_audio_nonfinite *c = &r->nf[i % ch];
+        if (c->n_pos < BL_AUDIO_NONFINITE_POS) c->pos[c->n_pos++] = r->frame + (int64_t)(i / ch);
+        c->count++;
+        x[i] = 0.0f;
+    }
+    return BL_OK;
+}
+
+const bl_audio_nonfinite *bl_audio_get_nonfinite(const bl_audio_reader *r, int channel) {
+    static const bl_audio_nonfinite none = {0, 0, {0}};
+    if (!r->nf || channel < 0 || channel >= r->info.channels) return &none;
+    return &r->nf[channel];
+}
+
+const char *bl_audio_truncation(const bl_audio_reader *r) { return r->trunc_msg; }
+
 bl_status bl_audio_read(bl_audio_reader *r, float *interleaved, size_t max_frames, size_t *got) {
     *got = 0;
     if (max_frames == 0 || r->at_end) return BL_OK;
@@ -543,6 +576,7 @@ bl_status bl_audio_read(bl_audio_reader *r, float *interleaved, size_t max_frame
                                 : sf_readf_float(r->sf, interleaved, (sf_count_t)max_frames);
     if (r->io_status != BL_OK) return bl_error_set(r->io_status, __FILE__, __LINE__, "%s", r->io_msg);
     if (n < 0) n = 0;
+    if (n > 0 && r->float_src) BL_TRY(scrub_nonfinite(r, interleaved, (size_t)n));
     r->frame += n;
     if (n > 0) {
         *got = (size_t)n;
@@ -556,13 +590,19 @@ bl_status bl_audio_read(bl_audio_reader *r, float *interleaved, size_t max_frame
         return BL_ERROR(BL_ERR_DECODE, "%s: decode error after frame %lld of %lld "
                         "(libsndfile: %s)", r->name, (long long)r->frame,
                         (long long)r->info.frames, sf_reason(r->sf, why, sizeof why));
+    char msg[400];
+    msg[0] = '\0';
     if (r->info.frames >= 0 && r->frame < r->info.frames)
-        BL_LOG_W("%s: truncated: audio stops at frame %lld but the header says %lld frames; "
-                 "using what is there", r->name, (long long)r->frame, (long long)r->info.frames);
+        snprintf(msg, sizeof msg, "truncated: the audio stops at frame %lld (%.3f s) but the header says %lld "
+                 "frames (%.3f s)", (long long)r->frame, (double)r->frame / r->info.sample_rate,
+                 (long long)r->info.frames, (double)r->info.frames / r->info.sample_rate);
     else if (r->truncated_note[0])
-        BL_LOG_W("%s: truncated: the data ends before its header says (%s); "
-                 "using the %lld frames that are there", r->name, r->truncated_note,
-                 (long long)r->frame);
+        snprintf(msg, sizeof msg, "truncated: the data ends before its header says (%s), after %lld frames "
+                 "(%.3f s)", r->truncated_note, (long long)r->frame, (double)r->frame / r->info.sample_rate);
+    if (msg[0] && !r->trunc_msg) {
+        r->trunc_msg = strdup(msg);
+        BL_LOG_D("%s: %s", r->name, msg);
+    }
     return BL_OK;
 }
 
@@ -706,6 +746,7 @@ const bl_audio_info *bl_audio_stream_info(const bl_audio_stream *s) { return &s-
 int bl_audio_stream_rate(const bl_audio_stream *s) { return s->out_rate; }
 int bl_audio_stream_channels(const bl_audio_stream *s) { return s->channels; }
 size_t bl_audio_stream_stride(const bl_audio_stream *s) { return s->block; }
+const bl_audio_reader *bl_audio_stream_reader(const bl_audio_stream *s) { return s->r; }
 int64_t bl_audio_stream_expected_frames(const bl_audio_stream *s) { return s->expected; }
 
 /* Top up s->acc with at least `want` resampled frames, or everything left. */

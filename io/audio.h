@@ -68,8 +68,24 @@ const char *bl_audio_path(const bl_audio_reader *r);
 bl_status bl_audio_seek(bl_audio_reader *r, int64_t frame);
 /* Read up to `max_frames` interleaved frames as float in [-1, 1]. *got = 0 at the end.
  * A file that ends before its header says (truncated) reads to where data stops, then
- * reports BL_OK with *got = 0 and logs a warning; a read error mid-file is BL_ERR_DECODE. */
+ * reports BL_OK with *got = 0 and bl_audio_truncation() says why; a read error mid-file is
+ * BL_ERR_DECODE. NaN and Inf samples (float and double files) come out as 0 and are counted
+ * (bl_audio_get_nonfinite): whether that is acceptable is the caller's decision. */
 bl_status bl_audio_read(bl_audio_reader *r, float *interleaved, size_t max_frames, size_t *got);
+
+#define BL_AUDIO_NONFINITE_POS 10
+/* Non-finite samples of one channel read so far: how many, and the frames of the first
+ * BL_AUDIO_NONFINITE_POS of them (frame numbers from the start of the file). */
+typedef struct {
+    int64_t count;
+    int n_pos;
+    int64_t pos[BL_AUDIO_NONFINITE_POS];
+} bl_audio_nonfinite;
+/* Never NULL (a zero count for channels without any, or out of range). */
+const bl_audio_nonfinite *bl_audio_get_nonfinite(const bl_audio_reader *r, int channel);
+/* Once the end was reached: NULL for a complete file, else the reason the data ended before
+ * its header said ("truncated: the audio stops at frame ..."). */
+const char *bl_audio_truncation(const bl_audio_reader *r);
 
 /* Little-endian signed PCM of `width` bytes (2, 3 or 4) to float, with libsndfile's
  * arithmetic (bit-identical to sf_readf_float of such a file). `src` is either a separate
@@ -128,6 +144,9 @@ int bl_audio_stream_channels(const bl_audio_stream *s);
  * Owned by the stream, valid until the next call. *n = 0 at the end. */
 bl_status bl_audio_stream_next(bl_audio_stream *s, const float **planar, size_t *n);
 size_t bl_audio_stream_stride(const bl_audio_stream *s);
+/* The stream's reader, for bl_audio_get_nonfinite / bl_audio_truncation (still owned by the
+ * stream). */
+const bl_audio_reader *bl_audio_stream_reader(const bl_audio_stream *s);
 /* The same samples decoded into the caller's buffer (for readers that keep several blocks
  * in flight): up to max_frames frames per channel, channel c at planar + c * stride
  * (stride >= max_frames when there are several channels). *n < max_frames only at the end

@@ -674,7 +674,8 @@ static void test_errors(void) {
     }
 }
 
-/* Truncated files decode what is there and warn. */
+/* Truncated files decode what is there and say why they ended (bl_audio_truncation); what
+ * that means for a run is input.truncated's business (the pipeline). */
 static void test_truncated(void) {
     struct { const char *name; int format; size_t frames, keep_num, keep_den; } t[] = {
         {"trunc.wav", SF_FORMAT_WAV | SF_FORMAT_PCM_16, 32000, 1, 2},
@@ -708,8 +709,9 @@ static void test_truncated(void) {
         char *log = capture_end(&cap);
         BL_CHECK(m > 1000 && m < (long)frames, "%s: %ld frames from a truncated file of %zu",
                  t[k].name, m, frames);
-        BL_CHECK(strstr(log, "truncated") && strstr(log, p), "%s: no truncation warning naming "
-                 "the file; stderr was: %s", t[k].name, log);
+        const char *why = bl_audio_truncation(r);
+        BL_CHECK(why && strstr(why, "truncated"), "%s: the truncation is not reported (%s); stderr was: %s",
+                 t[k].name, why ? why : "NULL", log);
         int lossless = (t[k].format & SF_FORMAT_SUBMASK) != SF_FORMAT_VORBIS;
         if (m > 0 && lossless) {
             size_t bad = 0;
@@ -724,6 +726,52 @@ static void test_truncated(void) {
     }
 }
 
+/* NaN and Inf samples of float and double files come out as 0, counted per channel with the
+ * first positions; a complete file reports no truncation. */
+static void test_nonfinite(void) {
+    const int subs[2] = {SF_FORMAT_FLOAT, SF_FORMAT_DOUBLE};
+    for (int k = 0; k < 2; k++) {
+        const char *p = tpath(k ? "nf64.wav" : "nf32.wav");
+        SF_INFO info;
+        memset(&info, 0, sizeof info);
+        info.samplerate = 8000;
+        info.channels = 2;
+        info.format = SF_FORMAT_WAV | subs[k];
+        SNDFILE *f = sf_open(p, SFM_WRITE, &info);
+        BL_CHECK(f != NULL, "write %s", p);
+        if (!f) continue;
+        enum { N = 30000 };
+        static double x[N * 2];
+        for (size_t i = 0; i < N; i++) x[2 * i] = x[2 * i + 1] = 0.25 * sin(0.01 * (double)i);
+        /* channel 0: NaN at 5, 6; +Inf at 20000; channel 1: 12 x -Inf from 100 */
+        x[2 * 5] = x[2 * 6] = NAN;
+        x[2 * 20000] = INFINITY;
+        for (int i = 0; i < 12; i++) x[2 * (100 + i) + 1] = -INFINITY;
+        sf_writef_double(f, x, N);
+        sf_close(f);
+        bl_audio_reader *r = NULL;
+        BL_CHECK(bl_audio_open(p, &r) == BL_OK, "%s", bl_error_message());
+        if (!r) continue;
+        float *got = NULL;
+        long m = read_all(r, 777, &got);
+        BL_CHECK(m == N, "%ld frames", m);
+        size_t nonfinite = 0, zeros_where = 0;
+        for (long i = 0; i < m * 2; i++) nonfinite += !isfinite(got[i]);
+        zeros_where = (got[10] == 0) + (got[12] == 0) + (got[40000] == 0) + (got[2 * 105 + 1] == 0);
+        BL_CHECK(nonfinite == 0 && zeros_where == 4, "%zu non-finite values came out; %zu of 4 zeroed", nonfinite,
+                 zeros_where);
+        const bl_audio_nonfinite *c0 = bl_audio_get_nonfinite(r, 0), *c1 = bl_audio_get_nonfinite(r, 1);
+        BL_CHECK(c0->count == 3 && c0->n_pos == 3 && c0->pos[0] == 5 && c0->pos[1] == 6 && c0->pos[2] == 20000,
+                 "channel 0: %lld at %lld %lld %lld", (long long)c0->count, (long long)c0->pos[0],
+                 (long long)c0->pos[1], (long long)c0->pos[2]);
+        BL_CHECK(c1->count == 12 && c1->n_pos == BL_AUDIO_NONFINITE_POS && c1->pos[0] == 100 && c1->pos[9] == 109,
+                 "channel 1: %lld, %d positions", (long long)c1->count, c1->n_pos);
+        BL_CHECK(bl_audio_truncation(r) == NULL, "a complete file reported as truncated: %s", bl_audio_truncation(r));
+        free(got);
+        bl_audio_close(r);
+    }
+}
+
 int main(void) {
     const char *d = bl_test_tmpdir("audio");
     BL_REQUIRE(d != NULL, "cannot make a temporary folder");
@@ -734,6 +782,7 @@ int main(void) {
     test_memory_and_sources();
     test_errors();
     test_truncated();
+    test_nonfinite();
     if (bl_test_failures == 0) {
         char cmd[1100];
         snprintf(cmd, sizeof cmd, "rm -rf '%s'", g_dir);

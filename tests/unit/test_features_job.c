@@ -286,6 +286,8 @@ static int reference(const char *audio, const bl_frontend_params *fp, double sta
     return ok ? 0 : -1;
 }
 
+static bl_truncated_mode g_truncated = BL_TRUNCATED_FAIL; /* input.truncated of check_job's runs */
+
 static void check_job(const char *audio_path, const bl_frontend_params *fp, double start,
                       double dur, const char *what) {
     char audio[1024]; /* tpath's buffers are reused */
@@ -299,7 +301,8 @@ static void check_job(const char *audio_path, const bl_frontend_params *fp, doub
         size_t block;
     } runs[] = {{1, 0}, {2, 0}, {3, 0}, {2, 1000}, {1, 4099}, {2, 97}};
     for (size_t k = 0; k < sizeof runs / sizeof runs[0]; k++) {
-        bl_features_opts o = {runs[k].threads, start, dur, runs[k].block};
+        bl_features_opts o = {.threads = runs[k].threads, .start_s = start, .duration_s = dur,
+                              .block_frames = runs[k].block, .truncated = g_truncated};
         bl_features_result r;
         bl_status s = bl_features_compute(audio, tpath("job.npy"), fp, &o, &r);
         BL_CHECK(s == BL_OK, "%s, %d threads, block %zu: %s", what, runs[k].threads,
@@ -341,7 +344,16 @@ static void test_job(void) {
             printf("cut FLAC: expected_frames %lld of %zu written\n",
                    (long long)bl_audio_stream_expected_frames(as), frames);
         bl_audio_stream_close(as);
+        /* input.truncated: fail (the default) writes nothing; keep gives what is there */
+        bl_features_opts o = {.threads = 2};
+        bl_features_result r;
+        unlink(tpath("job.npy"));
+        bl_status st = bl_features_compute(tpath("cut.flac"), tpath("job.npy"), &fp, &o, &r);
+        BL_CHECK(st == BL_ERR_DECODE && strstr(bl_error_message(), "truncated") && access(tpath("job.npy"), F_OK) != 0,
+                 "cut FLAC with input.truncated fail: %s %s", bl_errname(st), bl_error_message());
+        g_truncated = BL_TRUNCATED_KEEP;
         check_job(tpath("cut.flac"), &fp, 0, 0, "FLAC cut short");
+        g_truncated = BL_TRUNCATED_FAIL;
     }
     /* n_fft 4096 at hop 1: the right padding alone makes 2048 frames, more than the job
      * takes from the front end at once, so finishing a channel takes several rounds. */
@@ -353,7 +365,7 @@ static void test_job(void) {
         big.mel.n_mels = 4;
         big.compression.type = BL_COMP_LOG;
         BL_CHECK(write_audio(tpath("short.wav"), SF_FORMAT_WAV | SF_FORMAT_PCM_16, 16000, 1, 3000) == 0, "write");
-        bl_features_opts o = {2, 0, 0, 0};
+        bl_features_opts o = {.threads = 2};
         bl_features_result r;
         BL_CHECK(reference(tpath("short.wav"), &big, 0, 0, tpath("ref.npy")) == 0, "reference");
         BL_CHECK(bl_features_compute(tpath("short.wav"), tpath("job.npy"), &big, &o, &r) == BL_OK &&
