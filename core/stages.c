@@ -319,7 +319,10 @@ static bool read_file(bl_run_ctx *c, bl_slot *slot, size_t file) {
     int n_ch = 0;
     const char *stage = "decode";
     int64_t t = bl_now_ns();
-    bl_status s = bl_audio_stream_open(in->path, &ao, &as);
+    /* what the planner could not open (an unreadable folder of a directory source, a FIFO
+     * with an audio name) fails with the planner's reason, without being opened again */
+    bl_status s = in->unscannable ? BL_ERROR(BL_ERR_IO, "%s", in->probe_error)
+                                  : bl_audio_stream_open(in->path, &ao, &as);
     if (s == BL_OK) {
         n_ch = bl_audio_stream_channels(as);
         if (n_ch != c->n_items_of[file])

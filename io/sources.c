@@ -98,13 +98,22 @@ static bool is_real_dir(const char *path) {
 
 /* ---- directories ------------------------------------------------------------------------- */
 
-static bl_status walk_dir(const char *dir, int depth, strlist *out) {
+/* Every audio file below dir into out (sorted later). What cannot be scanned below the top
+ * — an unreadable subfolder, an audio name that is not a regular file — goes to bad (path)
+ * and why (the reason), so that it becomes a failed input in errors.csv instead of audio
+ * that silently goes missing. */
+static bl_status walk_dir(const char *dir, int depth, strlist *out, strlist *bad, strlist *why) {
     BL_RETURN_IF(depth > 64, BL_ERR_RANGE, "directory %s: nested more than 64 levels", dir);
     DIR *d = opendir(*dir ? dir : ".");
     if (!d) {
-        BL_RETURN_IF(depth == 0, BL_ERR_IO, "cannot read directory %s: %s", dir, strerror(errno));
-        BL_LOG_W("skipping unreadable directory %s: %s", dir, strerror(errno));
-        return BL_OK;
+        int e = errno;
+        BL_RETURN_IF(depth == 0, BL_ERR_IO, "cannot read directory %s: %s", dir, strerror(e));
+        char msg[256];
+        snprintf(msg, sizeof msg, "cannot read this folder of the source (%s): the audio files in it, if any, were "
+                 "not scanned", strerror(e));
+        BL_LOG_W("%s: %s", dir, msg);
+        BL_TRY(sl_push(bad, dir));
+        return sl_push(why, msg);
     }
     bl_status s = BL_OK;
     char path[PATH_MAX];
@@ -113,8 +122,16 @@ static bl_status walk_dir(const char *dir, int depth, strlist *out) {
         if (e->d_name[0] == '.') continue; /* ., .., hidden files and folders */
         s = join(dir, e->d_name, path, sizeof path);
         if (s != BL_OK) break;
-        if (is_real_dir(path)) s = walk_dir(path, depth + 1, out);
+        if (is_real_dir(path)) s = walk_dir(path, depth + 1, out, bad, why);
         else if (is_audio_name(e->d_name) && is_regular(path)) s = sl_push(out, path);
+        else if (is_audio_name(e->d_name) && !is_dir(path)) {
+            struct stat st;
+            const char *msg = stat(path, &st) != 0 ? (errno == ELOOP ? "a symbolic link loop" : "a dangling symbolic link")
+                              : S_ISFIFO(st.st_mode) ? "a FIFO (named pipe), not an audio file"
+                                                     : "not a regular file";
+            s = sl_push(bad, path);
+            if (s == BL_OK) s = sl_push(why, msg);
+        }
     }
     closedir(d);
     return s;
@@ -408,6 +425,27 @@ static bl_status drop_duplicates(builder *b) {
     return BL_OK;
 }
 
+/* A source path that is neither a folder, a regular file nor a glob: say what it is. */
+static bl_status explain_missing(const char *where, const char *path) {
+    struct stat st, ls;
+    if (stat(path, &st) == 0) {
+        const char *kind = S_ISFIFO(st.st_mode)  ? "a FIFO (named pipe)"
+                           : S_ISCHR(st.st_mode) ? "a character device"
+                           : S_ISBLK(st.st_mode) ? "a block device"
+                           : S_ISSOCK(st.st_mode) ? "a socket"
+                                                  : "not a regular file";
+        return BL_ERROR(BL_ERR_CONFIG, "%s: %s is %s; a source is an audio file, a folder, a glob or a manifest "
+                        ".csv", where, path, kind);
+    }
+    int e = errno;
+    if (e == ELOOP)
+        return BL_ERROR(BL_ERR_CONFIG, "%s: %s: the symbolic links loop (a link points back to itself)", where, path);
+    if (e == ENOENT && lstat(path, &ls) == 0 && S_ISLNK(ls.st_mode))
+        return BL_ERROR(BL_ERR_NOT_FOUND, "%s: %s is a symbolic link to a file that does not exist", where, path);
+    if (e == EACCES) return BL_ERROR(BL_ERR_IO, "%s: %s: permission denied", where, path);
+    return BL_ERROR(BL_ERR_NOT_FOUND, "%s: %s: no such file or directory", where, path);
+}
+
 static bl_status expand_source(builder *b, const bl_config *cfg, size_t si) {
     const bl_source_cfg *src = &cfg->sources[si];
     const char *path = src->path;
@@ -419,12 +457,12 @@ static bl_status expand_source(builder *b, const bl_config *cfg, size_t si) {
                  "files locally and give their path",
                  where, path);
     size_t added = 0;
-    strlist files = {0};
+    strlist files = {0}, bad = {0}, why = {0};
     bl_status s = BL_OK;
     const char *kind;
     if (is_dir(path)) {
         kind = "directory";
-        s = walk_dir(path, 0, &files);
+        s = walk_dir(path, 0, &files, &bad, &why);
         if (s == BL_OK) sl_sort(&files);
     } else if (is_regular(path) && ends_with_ci(path, ".csv")) {
         BL_TRY(expand_manifest(b, cfg, si, &added));
@@ -438,7 +476,7 @@ static bl_status expand_source(builder *b, const bl_config *cfg, size_t si) {
         kind = "glob";
         s = expand_glob(path, &files);
     } else {
-        return BL_ERROR(BL_ERR_NOT_FOUND, "%s: %s: no such file or directory", where, path);
+        return explain_missing(where, path);
     }
     for (size_t i = 0; i < files.n && s == BL_OK; i++) {
         char w[PATH_MAX + 80];
@@ -447,6 +485,23 @@ static bl_status expand_source(builder *b, const bl_config *cfg, size_t si) {
         s = add_input(b, cfg, si, files.v[i], files.v[i], NULL, NULL, NULL, w, &ok);
         if (s == BL_OK && ok) added++;
     }
+    /* what the folder walk could not scan: failed inputs, after the files (in walk order) */
+    for (size_t i = 0; i < bad.n && s == BL_OK; i++) {
+        bool ok;
+        s = add_input(b, cfg, si, bad.v[i], bad.v[i], NULL, NULL, NULL, where, &ok);
+        if (s == BL_OK && ok) {
+            bl_input *in = &b->plan->inputs[b->plan->n_inputs - 1];
+            free(in->probe_error);
+            in->probe_error = strdup(why.v[i]);
+            in->channels = 1;
+            in->sample_rate = 0;
+            in->unscannable = true;
+            if (!in->probe_error) s = BL_ERROR(BL_ERR_NOMEM, "out of memory");
+            added++;
+        }
+    }
+    sl_free(&bad);
+    sl_free(&why);
     if (s == BL_OK && added == 0) {
         if (files.n == 0)
             s = BL_ERROR(BL_ERR_NOT_FOUND, "%s: %s %s matches no %sfile", where, kind, path,

@@ -62,6 +62,9 @@ typedef struct {
     size_t source;     /* index into cfg->sources of the source that listed it */
     char *probe_error; /* NULL when the header was read; else why not (the pipeline fails
                         * this input with it; sample_rate is then 0) */
+    bool unscannable;  /* not an audio file at all but what a folder walk could not scan (an
+                        * unreadable subfolder, a FIFO with an audio name): probe_error says
+                        * what, and the pipeline fails the input without opening it */
 } bl_input;
 
 typedef struct {
