@@ -1,12 +1,13 @@
 /* cmd_config.c — `baleen config`: check a config file and print it resolved, print the
  * defaults, or list every key (DESIGN §7; reference in docs/config.md).
  *
- * Owns: nothing beyond one bl_config per call. Single-threaded.
+ * Owns: nothing beyond one bl_config per call. Options: core/cli_args.c. Single-threaded.
  * Exit codes (DESIGN §8): 0 valid, 1 usage or config error.
  */
 #include <stdio.h>  /* the resolved config and the key list go to stdout */
 #include <string.h> /* strcmp, strncmp on arguments */
 
+#include "cli_args.h" /* bl_cli_args_parse: the options */
 #include "commands.h" /* bl_cmd_config, bl_cli_error */
 #include "config.h"   /* loading, --set, validation, dump, key reference */
 
@@ -40,41 +41,40 @@ static void print_help(FILE *f) {
 }
 
 static int usage_error(const char *context, const char *msg, const char *arg) {
-    BL_ERROR(BL_ERR_USAGE, "%s%s%s (see baleen config --help)", msg, arg ? " " : "", arg ? arg : "");
-    return bl_cli_error(BL_ERR_USAGE, context);
+    if (arg) return bl_cli_usage(context, "%s '%.160s'", msg, arg);
+    return bl_cli_usage(context, "%s", msg);
 }
+
+enum { CHECK_SET, N_CHECK_OPTS };
+static const bl_cli_opt k_check_opts[N_CHECK_OPTS] = {[CHECK_SET] = {"set", 0, "KEY=VALUE", true}};
+enum { KEYS_MARKDOWN, N_KEYS_OPTS };
+static const bl_cli_opt k_keys_opts[N_KEYS_OPTS] = {[KEYS_MARKDOWN] = {"markdown", 0, NULL, false}};
 
 /* check FILE / defaults: load (or not), apply --set in order, validate, print. */
 static int run_check(int argc, char **argv, bool want_file) {
     const char *context = want_file ? "config check" : "config defaults";
-    const char *file = NULL;
-    const char *sets[256];
-    int n_sets = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        const char *val = NULL;
-        if (!strcmp(a, "--set")) {
-            if (i + 1 >= argc) return usage_error(context, "--set needs KEY=VALUE", NULL);
-            val = argv[++i];
-        } else if (!strncmp(a, "--set=", 6)) {
-            val = a + 6;
-        } else if (a[0] == '-' && a[1]) {
-            return usage_error(context, "unknown option", a);
-        } else if (want_file && !file) {
-            file = a;
-            continue;
-        } else {
-            return usage_error(context, "unexpected argument", a);
-        }
-        if (n_sets == (int)(sizeof sets / sizeof sets[0]))
-            return usage_error(context, "too many --set options", NULL);
-        sets[n_sets++] = val;
+    bl_cli_args a;
+    if (bl_cli_args_parse(k_check_opts, N_CHECK_OPTS, argc, argv, &a) != BL_OK)
+        return usage_error(context, bl_error_message(), NULL);
+    int rc = -1;
+    if (a.help) {
+        print_help(stdout);
+        rc = 0;
+    } else if (a.n_pos > (want_file ? 1 : 0)) {
+        rc = usage_error(context, "unexpected argument", a.pos[want_file ? 1 : 0]);
+    } else if (want_file && a.n_pos == 0) {
+        rc = usage_error(context, "missing FILE, e.g. baleen config check configs/demo.yaml", NULL);
     }
-    if (want_file && !file) return usage_error(context, "missing FILE, e.g. baleen config check configs/demo.yaml", NULL);
-
+    if (rc >= 0) {
+        bl_cli_args_free(&a);
+        return rc;
+    }
+    const char *file = want_file ? a.pos[0] : NULL;
+    const bl_cli_hit *sets = &a.hits[CHECK_SET];
     bl_config c;
     bl_status s = want_file ? bl_config_load_file(file, &c) : bl_config_init_defaults(&c);
-    for (int i = 0; s == BL_OK && i < n_sets; i++) s = bl_config_set(&c, sets[i]);
+    for (int i = 0; s == BL_OK && i < sets->count; i++) s = bl_config_set(&c, sets->values[i]);
+    bl_cli_args_free(&a);
     if (s == BL_OK) s = bl_config_validate(&c);
     if (s == BL_OK) s = bl_config_dump(&c, stdout);
     if (s == BL_OK && fflush(stdout) != 0) s = BL_ERROR(BL_ERR_IO, "writing to stdout failed");
@@ -83,11 +83,17 @@ static int run_check(int argc, char **argv, bool want_file) {
 }
 
 static int run_keys(int argc, char **argv) {
-    bool md = false;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--markdown")) md = true;
-        else return usage_error("config keys", "unexpected argument", argv[i]);
+    bl_cli_args a;
+    if (bl_cli_args_parse(k_keys_opts, N_KEYS_OPTS, argc, argv, &a) != BL_OK)
+        return usage_error("config keys", bl_error_message(), NULL);
+    bool md = a.hits[KEYS_MARKDOWN].count > 0, help = a.help;
+    const char *extra = a.n_pos > 0 ? a.pos[0] : NULL;
+    bl_cli_args_free(&a);
+    if (help) {
+        print_help(stdout);
+        return 0;
     }
+    if (extra) return usage_error("config keys", "unexpected argument", extra);
     bl_status s = md ? bl_config_write_keys_markdown(stdout) : bl_config_write_keys_text(stdout);
     if (s == BL_OK && fflush(stdout) != 0) s = BL_ERROR(BL_ERR_IO, "writing to stdout failed");
     return s == BL_OK ? 0 : bl_cli_error(s, "config keys");

@@ -5,8 +5,9 @@
  * Threading: the command's own thread only.
  */
 #include <stdio.h>
-#include <string.h> /* strcmp */
+#include <string.h> /* strcmp: -o - */
 
+#include "cli_args.h" /* bl_cli_args_parse: the options */
 #include "commands.h" /* bl_cli_error */
 #include "export.h"   /* bl_export_run */
 #include "log.h"      /* summary line */
@@ -25,7 +26,7 @@ static void print_help(FILE *f) {
             "                   Low/High Freq (Hz) from the front end in run.json, Class, Peak Score,\n"
             "                   Mean Score, Source, Begin/End UTC and Clip when known)\n"
             "  --table T        segments (default; events for raven), events or window_scores\n"
-            "  -o, --output P   output file (default: stdout); with --per-source a folder\n"
+            "  -o, --output P   output file (default, or -: stdout); with --per-source a folder\n"
             "  --per-source     one file per source: <key>.selections.txt (raven) or\n"
             "                   <key>.<table>.csv|.jsonl; without it a combined table (raven adds a\n"
             "                   Begin File column)\n"
@@ -36,41 +37,43 @@ static void print_help(FILE *f) {
             "  baleen export out/ --format jsonl | head\n");
 }
 
-static int usage(const char *msg, const char *arg) {
-    fprintf(stderr, "baleen: error: export: %s%s%s (see baleen export --help)\n", msg, arg ? " " : "", arg ? arg : "");
-    return BL_EXIT_USAGE;
-}
+enum { OPT_FORMAT, OPT_TABLE, OPT_OUTPUT, OPT_PER_SOURCE, N_OPTS };
+static const bl_cli_opt k_opts[N_OPTS] = {
+    [OPT_FORMAT] = {"format", 0, "csv|jsonl|raven", false},
+    [OPT_TABLE] = {"table", 0, "segments|events|window_scores", false},
+    [OPT_OUTPUT] = {"output", 'o', "FILE", false},
+    [OPT_PER_SOURCE] = {"per-source", 0, NULL, false},
+};
 
 int bl_cmd_export(int argc, char **argv) {
     bl_export_opts o = {.table = BL_TABLE_SEGMENTS};
-    const char *format = NULL, *table = NULL;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-            print_help(stdout);
-            return BL_EXIT_OK;
-        } else if (!strcmp(a, "--format") || !strcmp(a, "--table") || !strcmp(a, "-o") || !strcmp(a, "--output")) {
-            if (i + 1 >= argc) return usage("missing value after", a);
-            const char *v = argv[++i];
-            if (!strcmp(a, "--format")) format = v;
-            else if (!strcmp(a, "--table")) table = v;
-            else o.out = v;
-        } else if (!strncmp(a, "--format=", 9)) format = a + 9;
-        else if (!strncmp(a, "--table=", 8)) table = a + 8;
-        else if (!strncmp(a, "--output=", 9)) o.out = a + 9;
-        else if (!strcmp(a, "--per-source")) o.per_source = true;
-        else if (a[0] == '-' && a[1]) return usage("unknown option", a);
-        else if (!o.dir) o.dir = a;
-        else return usage("unexpected argument", a);
+    bl_cli_args a;
+    if (bl_cli_args_parse(k_opts, N_OPTS, argc, argv, &a) != BL_OK) return bl_cli_usage("export", "%s", bl_error_message());
+    if (a.help) {
+        bl_cli_args_free(&a);
+        print_help(stdout);
+        return BL_EXIT_OK;
     }
-    if (!o.dir) return usage("missing OUTDIR", NULL);
-    if (!format) return usage("missing --format (csv, jsonl or raven)", NULL);
+    const char *format = a.hits[OPT_FORMAT].value, *table = a.hits[OPT_TABLE].value;
+    o.out = a.hits[OPT_OUTPUT].value;
+    o.per_source = a.hits[OPT_PER_SOURCE].count > 0;
+    o.dir = a.n_pos > 0 ? a.pos[0] : NULL;
+    int rc = -1;
+    if (a.n_pos > 1)
+        rc = bl_cli_usage("export", "unexpected argument '%.160s' (argument %d): one OUTDIR", a.pos[1], a.pos_arg[1]);
+    else if (!o.dir) rc = bl_cli_usage("export", "missing OUTDIR");
+    else if (!format) rc = bl_cli_usage("export", "missing --format (csv, jsonl or raven)");
+    else if (o.out && !strcmp(o.out, "-") && o.per_source)
+        rc = bl_cli_usage("export", "-o - (standard output) with --per-source: --per-source needs a folder");
+    bl_cli_args_free(&a); /* the values point into argv, not into a */
+    if (rc >= 0) return rc;
+    if (!strcmp(o.out ? o.out : "", "-")) o.out = NULL; /* -o -: standard output, as without -o */
     bl_status s = bl_export_parse_format(format, &o.format);
-    if (s != BL_OK) return usage("unknown --format", format);
+    if (s != BL_OK) return bl_cli_usage("export", "unknown --format %.160s (csv, jsonl or raven)", format);
     if (o.format == BL_EXPORT_RAVEN) o.table = BL_TABLE_EVENTS;
     if (table) {
         int t = bl_table_from_name(table);
-        if (t < 0) return usage("unknown --table (segments, events, window_scores):", table);
+        if (t < 0) return bl_cli_usage("export", "unknown --table %.160s (segments, events or window_scores)", table);
         o.table = (bl_table_id)t;
     }
     long long rows = 0;

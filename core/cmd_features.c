@@ -6,13 +6,11 @@
  *
  * Threading: the command's own thread; the job starts and joins its own workers.
  */
-#include <errno.h>   /* errno for strtod */
 #include <stdio.h>
-#include <stdlib.h>   /* strtod, strtol, calloc */
-#include <string.h>   /* strcmp */
 #include <time.h>     /* clock_gettime for the throughput line */
 #include <unistd.h>   /* sysconf */
 
+#include "cli_args.h"     /* bl_cli_args_parse: the options */
 #include "commands.h"     /* bl_cli_error */
 #include "config.h"       /* bl_config_* */
 #include "features_job.h" /* bl_features_compute */
@@ -34,7 +32,7 @@ static void print_help(FILE *f) {
             "  --set key=value        override a config key (repeatable), e.g.\n"
             "                         --set frontend.mel.n_mels=128\n"
             "  --start SECONDS        start this far into the file (default 0)\n"
-            "  --duration SECONDS     process this much audio (default: to the end)\n"
+            "  --duration SECONDS     process this much audio, > 0 (default: to the end)\n"
             "  --threads N            worker threads (default runtime.threads; 0 = all cores)\n"
             "  -h, --help             this help\n\n"
             "Memory stays bounded for any file length, but the output is not small: 64 mels at\n"
@@ -43,20 +41,6 @@ static void print_help(FILE *f) {
             "example:\n"
             "  baleen features demo.wav --config configs/demo.yaml -o demo.npy --duration 600\n"
             "  python3 -c \"import numpy; print(numpy.load('demo.npy').shape)\"\n");
-}
-
-static int usage_error(const char *fmt, const char *arg) {
-    fprintf(stderr, "baleen: error: features: ");
-    fprintf(stderr, fmt, arg);
-    fprintf(stderr, " (see baleen features --help)\n");
-    return BL_EXIT_USAGE;
-}
-
-static int parse_double(const char *s, double *v) {
-    char *end;
-    errno = 0;
-    *v = strtod(s, &end);
-    return errno == 0 && end != s && *end == '\0';
 }
 
 static double now_s(void) {
@@ -68,9 +52,10 @@ static double now_s(void) {
 /* Everything after argument parsing; returns a status, the caller maps it to an exit code. */
 static bl_status run_features(const char *audio_path, const char *out_path,
                               const bl_frontend_params *fp, double start_s, double duration_s,
-                              int threads) {
+                              int threads, bl_nonfinite_mode non_finite, bl_truncated_mode truncated) {
     double t0 = now_s();
-    bl_features_opts o = {threads, start_s, duration_s, 0};
+    bl_features_opts o = {.threads = threads, .start_s = start_s, .duration_s = duration_s,
+                          .non_finite = non_finite, .truncated = truncated};
     bl_features_result r;
     BL_TRY(bl_features_compute(audio_path, out_path, fp, &o, &r));
     double dt = now_s() - t0;
@@ -82,62 +67,62 @@ static bl_status run_features(const char *audio_path, const char *out_path,
     return BL_OK;
 }
 
+enum { OPT_OUTPUT, OPT_CONFIG, OPT_SET, OPT_START, OPT_DURATION, OPT_THREADS, N_OPTS };
+static const bl_cli_opt k_opts[N_OPTS] = {
+    [OPT_OUTPUT] = {"output", 'o', "OUT.npy", false},
+    [OPT_CONFIG] = {"config", 'c', "FILE", false},
+    [OPT_SET] = {"set", 0, "key=value", true},
+    [OPT_START] = {"start", 0, "SECONDS", false},
+    [OPT_DURATION] = {"duration", 0, "SECONDS", false},
+    [OPT_THREADS] = {"threads", 0, "N", false},
+};
+
+/* The checks of the values; returns an exit code, or -1 when all is well. */
+static int check_args(const bl_cli_args *a, double *start_s, double *duration_s, long *threads) {
+    if (a->n_pos == 0) return bl_cli_usage("features", "no audio file given");
+    if (a->n_pos > 1)
+        return bl_cli_usage("features", "unexpected argument '%.160s' (argument %d): one audio file at a time",
+                            a->pos[1], a->pos_arg[1]);
+    if (!a->hits[OPT_OUTPUT].count) return bl_cli_usage("features", "no output given: use -o OUT.npy");
+    const bl_cli_hit *h = &a->hits[OPT_START];
+    if (h->count && (!bl_cli_parse_double(h->value, start_s) || !(*start_s >= 0)))
+        return bl_cli_usage("features", "%s %.160s: needs a number of seconds >= 0", h->typed, h->value);
+    h = &a->hits[OPT_DURATION];
+    if (h->count && (!bl_cli_parse_double(h->value, duration_s) || !(*duration_s > 0)))
+        return bl_cli_usage("features",
+                            "%s %.160s: needs a number of seconds > 0 (leave --duration out to process to the end)",
+                            h->typed, h->value);
+    h = &a->hits[OPT_THREADS];
+    if (h->count && !bl_cli_parse_long(h->value, 0, 256, threads))
+        return bl_cli_usage("features", "%s %.160s: needs an integer in 0..256 (0 = all cores)", h->typed, h->value);
+    return -1;
+}
+
 int bl_cmd_features(int argc, char **argv) {
-    const char *audio = NULL, *out = NULL, *config = NULL;
-    double start_s = 0, duration_s = 0;
+    double start_s = 0, duration_s = 0; /* duration 0: to the end (bl_features_opts) */
     long threads = -1;
-    const char **sets = calloc((size_t)argc + 1, sizeof *sets);
-    int n_sets = 0;
-    if (!sets) return bl_cli_error(BL_ERROR(BL_ERR_NOMEM, "out of memory"), "features");
-    int rc = -1;
-    for (int i = 1; i < argc && rc < 0; i++) {
-        const char *a = argv[i];
-        int has_val = i + 1 < argc;
-        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-            print_help(stdout);
-            rc = BL_EXIT_OK;
-        } else if (!strcmp(a, "-o") || !strcmp(a, "--output")) {
-            if (!has_val) rc = usage_error("%s needs a file name", a);
-            else out = argv[++i];
-        } else if (!strcmp(a, "-c") || !strcmp(a, "--config")) {
-            if (!has_val) rc = usage_error("%s needs a file name", a);
-            else config = argv[++i];
-        } else if (!strcmp(a, "--set")) {
-            if (!has_val) rc = usage_error("%s needs key=value", a);
-            else sets[n_sets++] = argv[++i];
-        } else if (!strcmp(a, "--start") || !strcmp(a, "--duration")) {
-            double v;
-            if (!has_val || !parse_double(argv[i + 1], &v) || !(v >= 0))
-                rc = usage_error("%s needs a number of seconds >= 0", a);
-            else if (!strcmp(a, "--start")) start_s = v, i++;
-            else duration_s = v, i++;
-        } else if (!strcmp(a, "--threads")) {
-            char *end;
-            if (has_val) threads = strtol(argv[i + 1], &end, 10);
-            if (!has_val || *end || end == argv[i + 1] || threads < 0 || threads > 256)
-                rc = usage_error("%s needs an integer in 0..256", a);
-            i++;
-        } else if (a[0] == '-' && a[1]) {
-            rc = usage_error("unknown option '%s'", a);
-        } else if (!audio) {
-            audio = a;
-        } else {
-            rc = usage_error("unexpected argument '%s': one audio file at a time", a);
-        }
+    bl_cli_args a;
+    if (bl_cli_args_parse(k_opts, N_OPTS, argc, argv, &a) != BL_OK)
+        return bl_cli_usage("features", "%s", bl_error_message());
+    if (a.help) {
+        bl_cli_args_free(&a);
+        print_help(stdout);
+        return BL_EXIT_OK;
     }
-    if (rc < 0 && !audio) rc = usage_error("%s", "no audio file given");
-    if (rc < 0 && !out) rc = usage_error("%s", "no output given: use -o OUT.npy");
+    int rc = check_args(&a, &start_s, &duration_s, &threads);
     if (rc >= 0) {
-        free(sets);
+        bl_cli_args_free(&a);
         return rc;
     }
+    const char *audio = a.pos[0], *out = a.hits[OPT_OUTPUT].value, *config = a.hits[OPT_CONFIG].value;
+    const bl_cli_hit *sets = &a.hits[OPT_SET];
 
     bl_config cfg;
     bl_status s = config ? bl_config_load_file(config, &cfg) : bl_config_init_defaults(&cfg);
-    for (int i = 0; s == BL_OK && i < n_sets; i++) s = bl_config_set(&cfg, sets[i]);
+    for (int i = 0; s == BL_OK && i < sets->count; i++) s = bl_config_set(&cfg, sets->values[i]);
     if (s == BL_OK) s = bl_config_validate(&cfg);
     if (s == BL_OK) s = bl_frontend_params_validate(&cfg.frontend);
-    free(sets);
+    bl_cli_args_free(&a); /* audio, out: argv's */
     if (s != BL_OK) {
         rc = bl_cli_error(s, "features");
         bl_config_free(&cfg);
@@ -149,8 +134,10 @@ int bl_cmd_features(int argc, char **argv) {
         threads = n > 0 ? (n > 256 ? 256 : n) : 1;
     }
     bl_frontend_params fp = cfg.frontend;
+    bl_nonfinite_mode nf = cfg.input.non_finite;
+    bl_truncated_mode tr = cfg.input.truncated;
     bl_config_free(&cfg);
-    s = run_features(audio, out, &fp, start_s, duration_s, (int)threads);
+    s = run_features(audio, out, &fp, start_s, duration_s, (int)threads, nf, tr);
     if (s != BL_OK) return bl_cli_error(s, "features");
     return BL_EXIT_OK;
 }

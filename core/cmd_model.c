@@ -5,19 +5,20 @@
  * the parameter count, FLOPs and activation memory per input item (models/graph.h,
  * bl_graph_stats); `baleen model run MODEL --input IN.npy --output OUT.npy`: runs the model on
  * a float32 .npy batch with an executor (models/exec.h) and writes its first output.
- * Threading: single-threaded CLI code.
+ * Options are parsed by core/cli_args.c. Threading: single-threaded CLI code.
  */
 #include <inttypes.h> /* PRId64 */
 #include <stdio.h>
 #include <string.h>
 
+#include "cli_args.h"          /* bl_cli_args_parse: the options */
 #include "commands.h"          /* bl_cmd_model, bl_cli_error */
 #include "io/npy.h"            /* bl_npy_read_f32, bl_npy_write_f32 */
 #include "models/exec.h"       /* bl_exec_create, bl_exec_run */
 #include "models/card.h"       /* bl_card_find, bl_card_load: the model's card, when it has one */
 #include "models/onnx_load.h"  /* bl_model_load, bl_graph_stats_compute */
 
-#include <stdlib.h> /* strtol, malloc */
+#include <stdlib.h> /* malloc, qsort */
 #include <time.h>   /* clock_gettime for the run time */
 
 static void print_help(FILE *f) {
@@ -79,15 +80,24 @@ static void print_tensor(const bl_tensor *t) {
 /* The card part of `model info`: what the model expects and says of itself. Returns BL_OK
  * when there is no card (a bare .onnx), the card's error when it is broken or does not fit. */
 static bl_status print_card(const char *model, const bl_graph *g) {
-    char path[4096];
-    bl_status s = bl_card_find(model, path, sizeof path);
+    /* bl_card_find's answer is the model's path, or its folder, plus "/model.yaml": it fits
+     * in strlen(model) + 64, so no model path is too long here */
+    size_t cap = strlen(model) + 64;
+    char *path = malloc(cap);
+    BL_CHECK_ALLOC(path);
+    bl_status s = bl_card_find(model, path, cap);
     if (s == BL_ERR_NOT_FOUND) {
         printf("card:       none (%s)\n", bl_error_message());
+        free(path);
         return BL_OK;
     }
-    BL_TRY(s);
+    if (s != BL_OK) {
+        free(path);
+        return s;
+    }
     bl_model_card c;
     s = bl_card_load(path, &c);
+    free(path);
     if (s != BL_OK) {
         bl_card_free(&c);
         return s;
@@ -292,57 +302,46 @@ out:
     return rc;
 }
 
+enum { RUN_INPUT, RUN_OUTPUT, RUN_BACKEND, RUN_THREADS, RUN_WARMUP, RUN_REPEAT, N_RUN_OPTS };
+static const bl_cli_opt k_run_opts[N_RUN_OPTS] = {
+    [RUN_INPUT] = {"input", 'i', "IN.npy", false},    [RUN_OUTPUT] = {"output", 'o', "OUT.npy", false},
+    [RUN_BACKEND] = {"backend", 0, "B", false},        [RUN_THREADS] = {"threads", 0, "N", false},
+    [RUN_WARMUP] = {"warmup", 0, "W", false},          [RUN_REPEAT] = {"repeat", 0, "R", false},
+};
+
+/* argv[0] is "run". */
 static int cmd_run(int argc, char **argv) {
-    const char *model = NULL, *in = NULL, *out = NULL, *backend = "cpu";
-    int threads = 0, warmup = -1, repeat = 1;
-    for (int i = 2; i < argc; i++) {
-        const char *a = argv[i];
-        bool has_val = i + 1 < argc;
-        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-            print_help(stdout);
-            return BL_EXIT_OK;
-        } else if ((!strcmp(a, "--input") || !strcmp(a, "-i")) && has_val) {
-            in = argv[++i];
-        } else if ((!strcmp(a, "--output") || !strcmp(a, "-o")) && has_val) {
-            out = argv[++i];
-        } else if (!strcmp(a, "--backend") && has_val) {
-            backend = argv[++i];
-        } else if (!strcmp(a, "--threads") && has_val) {
-            char *end;
-            long v = strtol(argv[++i], &end, 10);
-            if (*end || v < 0 || v > 4096) {
-                fprintf(stderr, "baleen: error: model run: --threads wants a count 0..4096 (0 = all cores), got '%s'\n", argv[i]);
-                return BL_EXIT_USAGE;
-            }
-            threads = (int)v;
-        } else if ((!strcmp(a, "--repeat") || !strcmp(a, "--warmup")) && has_val) {
-            char *end;
-            long v = strtol(argv[++i], &end, 10);
-            bool rep = !strcmp(a, "--repeat");
-            if (*end || v < (rep ? 1 : 0) || v > 1000000) {
-                fprintf(stderr, "baleen: error: model run: %s wants a count %d..1000000, got '%s'\n", a, rep ? 1 : 0,
-                        argv[i]);
-                return BL_EXIT_USAGE;
-            }
-            if (rep) repeat = (int)v;
-            else warmup = (int)v;
-        } else if (a[0] == '-') {
-            fprintf(stderr, "baleen: error: model run: unknown option or missing value '%s' (see baleen model --help)\n", a);
-            return BL_EXIT_USAGE;
-        } else if (model) {
-            fprintf(stderr, "baleen: error: model run: give one MODEL (got '%s' and '%s')\n", model, a);
-            return BL_EXIT_USAGE;
-        } else {
-            model = a;
-        }
+    bl_cli_args a;
+    if (bl_cli_args_parse(k_run_opts, N_RUN_OPTS, argc, argv, &a) != BL_OK)
+        return bl_cli_usage("model run", "%s", bl_error_message());
+    const char *backend = a.hits[RUN_BACKEND].count ? a.hits[RUN_BACKEND].value : "cpu";
+    const char *in = a.hits[RUN_INPUT].value, *out = a.hits[RUN_OUTPUT].value;
+    long threads = 0, warmup = -1, repeat = 1;
+    const bl_cli_hit *h;
+    int rc = -1;
+    if (a.help) {
+        print_help(stdout);
+        rc = BL_EXIT_OK;
+    } else if (a.n_pos > 1) {
+        rc = bl_cli_usage("model run", "give one MODEL (got '%.160s' and '%.160s')", a.pos[0], a.pos[1]);
+    } else if ((h = &a.hits[RUN_THREADS])->count && !bl_cli_parse_long(h->value, 0, 4096, &threads)) {
+        rc = bl_cli_usage("model run", "%s wants a count 0..4096 (0 = all cores), got '%.160s'", h->typed, h->value);
+    } else if ((h = &a.hits[RUN_REPEAT])->count && !bl_cli_parse_long(h->value, 1, 1000000, &repeat)) {
+        rc = bl_cli_usage("model run", "%s wants a count 1..1000000, got '%.160s'", h->typed, h->value);
+    } else if ((h = &a.hits[RUN_WARMUP])->count && !bl_cli_parse_long(h->value, 0, 1000000, &warmup)) {
+        rc = bl_cli_usage("model run", "%s wants a count 0..1000000, got '%.160s'", h->typed, h->value);
+    } else if (a.n_pos == 0 || !in || !out) {
+        rc = bl_cli_usage("model run", "MODEL, --input IN.npy and --output OUT.npy are required");
     }
-    if (!model || !in || !out) {
-        fprintf(stderr, "baleen: error: model run: MODEL, --input IN.npy and --output OUT.npy are required (see baleen model --help)\n");
-        return BL_EXIT_USAGE;
-    }
+    const char *model = a.n_pos > 0 ? a.pos[0] : NULL; /* argv's */
+    bl_cli_args_free(&a);
+    if (rc >= 0) return rc;
     if (warmup < 0) warmup = repeat > 1 ? 2 : 0;
-    return model_run(model, in, out, backend, threads, warmup, repeat);
+    return model_run(model, in, out, backend, (int)threads, (int)warmup, (int)repeat);
 }
+
+enum { INFO_NO_PASSES, N_INFO_OPTS };
+static const bl_cli_opt k_info_opts[N_INFO_OPTS] = {[INFO_NO_PASSES] = {"no-passes", 0, NULL, false}};
 
 int bl_cmd_model(int argc, char **argv) {
     if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
@@ -350,32 +349,24 @@ int bl_cmd_model(int argc, char **argv) {
         return argc < 2 ? BL_EXIT_USAGE : BL_EXIT_OK;
     }
     const char *sub = argv[1];
-    if (!strcmp(sub, "run")) return cmd_run(argc, argv);
-    if (strcmp(sub, "info") != 0) {
-        fprintf(stderr, "baleen: error: model: unknown subcommand '%s' (info, run; see baleen model --help)\n", sub);
-        return BL_EXIT_USAGE;
+    if (!strcmp(sub, "run")) return cmd_run(argc - 1, argv + 1);
+    if (strcmp(sub, "info") != 0)
+        return bl_cli_usage("model", "unknown subcommand '%.160s' (info, run)", sub);
+    bl_cli_args a;
+    if (bl_cli_args_parse(k_info_opts, N_INFO_OPTS, argc - 1, argv + 1, &a) != BL_OK)
+        return bl_cli_usage("model info", "%s", bl_error_message());
+    int rc = -1;
+    if (a.help) {
+        print_help(stdout);
+        rc = BL_EXIT_OK;
+    } else if (a.n_pos > 1) {
+        rc = bl_cli_usage("model info", "give one MODEL (got '%.160s' and '%.160s')", a.pos[0], a.pos[1]);
+    } else if (a.n_pos == 0) {
+        rc = bl_cli_usage("model info", "MODEL is missing");
     }
-    const char *model = NULL;
-    bool passes = true;
-    for (int i = 2; i < argc; i++) {
-        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-            print_help(stdout);
-            return BL_EXIT_OK;
-        } else if (!strcmp(argv[i], "--no-passes")) {
-            passes = false;
-        } else if (argv[i][0] == '-') {
-            fprintf(stderr, "baleen: error: model info: unknown option '%s' (see baleen model --help)\n", argv[i]);
-            return BL_EXIT_USAGE;
-        } else if (model) {
-            fprintf(stderr, "baleen: error: model info: give one MODEL (got '%s' and '%s')\n", model, argv[i]);
-            return BL_EXIT_USAGE;
-        } else {
-            model = argv[i];
-        }
-    }
-    if (!model) {
-        fprintf(stderr, "baleen: error: model info: MODEL is missing (see baleen model --help)\n");
-        return BL_EXIT_USAGE;
-    }
+    const char *model = a.n_pos > 0 ? a.pos[0] : NULL;
+    bool passes = a.hits[INFO_NO_PASSES].count == 0;
+    bl_cli_args_free(&a);
+    if (rc >= 0) return rc;
     return model_info(model, passes);
 }

@@ -4,17 +4,19 @@
  *
  * The command-line flags are applied as --set overrides after the user's own (-o →
  * output.dir, --backend → runtime.backend, --threads → runtime.threads, --progress →
- * runtime.progress), so the resolved config in run.json says what really ran.
+ * runtime.progress), so the resolved config in run.json says what really ran; an error in
+ * one of them names the flag as typed ("--backend gpu: ..."), not the override. Options are
+ * parsed by core/cli_args.c; nothing here has a size limit.
  *
  * Threading: the main thread runs the command; the signal handler only stores a flag.
  */
-#include <errno.h>   /* errno */
 #include <signal.h>  /* sigaction */
 #include <stdio.h>
-#include <stdlib.h>  /* strtol, getenv, calloc */
-#include <string.h>  /* strcmp */
+#include <stdlib.h>  /* malloc, getenv, atoi */
+#include <string.h>  /* strlen, strstr, memset */
 #include <unistd.h>  /* isatty, sysconf */
 
+#include "cli_args.h" /* bl_cli_args_parse: the options */
 #include "commands.h" /* bl_cmd_run, bl_cli_error */
 #include "config.h"   /* bl_config_* */
 #include "log.h"      /* bl_log_get_level */
@@ -55,13 +57,6 @@ static void print_help(FILE *f) {
             "  baleen run configs/demo.yaml --dry-run\n");
 }
 
-static int usage_error(const char *fmt, const char *arg) {
-    fprintf(stderr, "baleen: error: run: ");
-    fprintf(stderr, fmt, arg);
-    fprintf(stderr, " (see baleen run --help)\n");
-    return BL_EXIT_USAGE;
-}
-
 static int threads_of(const bl_config *cfg) {
     int t = cfg->runtime.threads;
     if (t <= 0) {
@@ -75,79 +70,143 @@ static void resume_hint(const char *config, const char *dir) {
     fprintf(stderr, "baleen: committed work is kept; to go on: baleen run %s -o %s --resume\n", config, dir);
 }
 
-int bl_cmd_run(int argc, char **argv) {
-    const char *config = NULL;
-    bool resume = false, dry = false;
-    char **sets = calloc((size_t)argc + 8, sizeof *sets);
-    char extra[4][1100];
-    int n_sets = 0, n_extra = 0;
-    if (!sets) return bl_cli_error(BL_ERROR(BL_ERR_NOMEM, "out of memory"), "run");
-    int rc = -1;
-    for (int i = 1; i < argc && rc < 0; i++) {
-        const char *a = argv[i];
-        bool has_val = i + 1 < argc;
-        const char *key = NULL;
-        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-            print_help(stdout);
-            rc = BL_EXIT_OK;
-        } else if (!strcmp(a, "--resume")) {
-            resume = true;
-        } else if (!strcmp(a, "--dry-run")) {
-            dry = true;
-        } else if (!strcmp(a, "--set")) {
-            if (!has_val) rc = usage_error("%s needs key=value", a);
-            else sets[n_sets++] = argv[++i];
-        } else if (!strcmp(a, "-o") || !strcmp(a, "--output")) {
-            key = "output.dir";
-        } else if (!strcmp(a, "--backend")) {
-            key = "runtime.backend";
-        } else if (!strcmp(a, "--threads")) {
-            key = "runtime.threads";
-        } else if (!strcmp(a, "--progress")) {
-            key = "runtime.progress";
-        } else if (a[0] == '-' && a[1]) {
-            rc = usage_error("unknown option '%s'", a);
-        } else if (!config) {
-            config = a;
-        } else {
-            rc = usage_error("unexpected argument '%s': one config file", a);
-        }
-        if (key && rc < 0) {
-            if (!has_val) {
-                rc = usage_error("%s needs a value", a);
-            } else {
-                const char *v = argv[++i];
-                /* a path is quoted as YAML so that any file name reads back as a string */
-                if (!strcmp(key, "output.dir")) {
-                    char q[1000];
-                    size_t k = 0;
-                    q[k++] = '"';
-                    for (const char *p = v; *p && k + 3 < sizeof q; p++) {
-                        if (*p == '"' || *p == '\\') q[k++] = '\\';
-                        q[k++] = *p;
-                    }
-                    q[k++] = '"';
-                    q[k] = '\0';
-                    snprintf(extra[n_extra], sizeof extra[n_extra], "%s=%s", key, q);
-                } else {
-                    snprintf(extra[n_extra], sizeof extra[n_extra], "%s=%s", key, v);
-                }
-                sets[n_sets++] = extra[n_extra];
-                if (n_extra < 3) n_extra++;
-            }
-        }
+/* The options of `baleen run`; the table's order is the enum's. */
+enum { OPT_OUTPUT, OPT_SET, OPT_RESUME, OPT_DRY_RUN, OPT_BACKEND, OPT_THREADS, OPT_PROGRESS, N_OPTS };
+static const bl_cli_opt k_opts[N_OPTS] = {
+    [OPT_OUTPUT] = {"output", 'o', "DIR", false},
+    [OPT_SET] = {"set", 0, "key=value", true},
+    [OPT_RESUME] = {"resume", 0, NULL, false},
+    [OPT_DRY_RUN] = {"dry-run", 0, NULL, false},
+    [OPT_BACKEND] = {"backend", 0, "auto|cpu|cuda", false},
+    [OPT_THREADS] = {"threads", 0, "N", false},
+    [OPT_PROGRESS] = {"progress", 0, "auto|bar|json|none", false},
+};
+
+/* A flag that becomes a config override: the flag as typed, its value and the assignment
+ * handed to bl_config_set (allocated). */
+typedef struct {
+    const char *typed, *value;
+    char *assignment;
+} flag_override;
+
+/* `key="value"` with value quoted as a YAML double-quoted scalar, so that any path reads
+ * back as that string: `"` and `\` escaped, control characters as \xNN. Allocated. */
+static char *quoted_assignment(const char *key, const char *v) {
+    size_t n = strlen(key) + 4 * strlen(v) + 4;
+    char *a = malloc(n), *q = a;
+    if (!a) return NULL;
+    q += sprintf(q, "%s=\"", key);
+    for (const unsigned char *p = (const unsigned char *)v; *p; p++) {
+        if (*p == '"' || *p == '\\') *q++ = '\\', *q++ = (char)*p;
+        else if (*p < 0x20 || *p == 0x7f) q += sprintf(q, "\\x%02X", *p);
+        else *q++ = (char)*p;
     }
-    if (rc < 0 && !config) rc = usage_error("%s", "no config file given (e.g. baleen run configs/demo.yaml)");
+    *q++ = '"';
+    *q = '\0';
+    return a;
+}
+
+/* The override's error, reworded to name what the user typed: every "--set KEY=VALUE" of an
+ * override in the thread's message becomes "FLAG VALUE" ("--backend gpu"), and the key path
+ * the config code adds right after it ("runtime.backend: ") goes, since the flag says it. */
+static bl_status name_flags(bl_status s, const flag_override *fo, int n_fo) {
+    for (int i = 0; i < n_fo; i++) {
+        const char *msg = bl_error_message();
+        size_t alen = strlen(fo[i].assignment);
+        /* config.c shows a long --set argument shortened, "--set output.dir=\"aaa...": a
+         * prefix of the assignment followed by "..." (or the message's end) counts too */
+        const char *at = msg, *rest = NULL;
+        while (!rest && (at = strstr(at, "--set ")) != NULL) {
+            const char *p = at + 6;
+            size_t k = 0;
+            while (k < alen && p[k] == fo[i].assignment[k]) k++;
+            if (k == alen) rest = p + k;
+            else if (k > 0 && !strncmp(p + k, "...", 3)) rest = p + k + 3;
+            else if (k > 0 && !p[k]) rest = p + k;
+            else at++;
+        }
+        if (!rest) continue;
+        const char *eq = strchr(fo[i].assignment, '=');
+        size_t klen = (size_t)(eq - fo[i].assignment);
+        if (!strncmp(rest, ": ", 2) && !strncmp(rest + 2, fo[i].assignment, klen) && !strncmp(rest + 2 + klen, ": ", 2))
+            rest += 2 + klen; /* now at ": expected ..." */
+        size_t vlen = strlen(fo[i].value);
+        char *copy = strdup(msg);
+        if (!copy) return s;
+        size_t off = (size_t)(at - msg), tail = (size_t)(rest - msg);
+        bl_error_set(s, __FILE__, __LINE__, "%.*s%s %s%.*s%s%s", (int)off, copy, fo[i].typed, vlen ? "" : "''", 160,
+                     fo[i].value, vlen > 160 ? "..." : "", copy + tail);
+        free(copy);
+    }
+    return s;
+}
+
+/* "baleen run ARGS...": the command line as run.json records it (allocated). */
+static char *command_line(int argc, char **argv) {
+    size_t n = strlen("baleen") + 1;
+    for (int i = 0; i < argc; i++) n += strlen(argv[i]) + 1;
+    char *c = malloc(n), *p = c;
+    if (!c) return NULL;
+    p += sprintf(p, "baleen");
+    for (int i = 0; i < argc; i++) p += sprintf(p, " %s", argv[i]);
+    return c;
+}
+
+int bl_cmd_run(int argc, char **argv) {
+    bl_cli_args a;
+    if (bl_cli_args_parse(k_opts, N_OPTS, argc, argv, &a) != BL_OK) return bl_cli_usage("run", "%s", bl_error_message());
+    if (a.help) {
+        bl_cli_args_free(&a);
+        print_help(stdout);
+        return BL_EXIT_OK;
+    }
+    int rc = -1;
+    if (a.n_pos == 0) rc = bl_cli_usage("run", "no config file given (e.g. baleen run configs/demo.yaml)");
+    else if (a.n_pos > 1)
+        rc = bl_cli_usage("run", "unexpected argument '%.160s' (argument %d): one config file", a.pos[1], a.pos_arg[1]);
     if (rc >= 0) {
-        free(sets);
+        bl_cli_args_free(&a);
         return rc;
+    }
+    const char *config = a.pos[0];
+    bool resume = a.hits[OPT_RESUME].count > 0, dry = a.hits[OPT_DRY_RUN].count > 0;
+
+    /* the flags, applied after the user's own --set in this order */
+    static const struct {
+        int opt;
+        const char *key;
+    } k_flag_keys[] = {{OPT_OUTPUT, "output.dir"}, {OPT_BACKEND, "runtime.backend"},
+                       {OPT_THREADS, "runtime.threads"}, {OPT_PROGRESS, "runtime.progress"}};
+    enum { N_FLAGS = sizeof k_flag_keys / sizeof k_flag_keys[0] };
+    flag_override fo[N_FLAGS];
+    int n_fo = 0;
+    bl_status s = BL_OK;
+    for (int i = 0; i < N_FLAGS; i++) {
+        const bl_cli_hit *h = &a.hits[k_flag_keys[i].opt];
+        if (!h->count) continue;
+        fo[n_fo].typed = h->typed;
+        fo[n_fo].value = h->value;
+        /* a path is quoted as YAML so that any file name reads back as a string */
+        if (k_flag_keys[i].opt == OPT_OUTPUT) {
+            fo[n_fo].assignment = quoted_assignment(k_flag_keys[i].key, h->value);
+        } else {
+            size_t n = strlen(k_flag_keys[i].key) + strlen(h->value) + 2;
+            if ((fo[n_fo].assignment = malloc(n))) snprintf(fo[n_fo].assignment, n, "%s=%s", k_flag_keys[i].key, h->value);
+        }
+        if (!fo[n_fo].assignment) s = BL_ERROR(BL_ERR_NOMEM, "out of memory");
+        else n_fo++;
     }
 
     bl_config cfg;
-    bl_status s = bl_config_load_file(config, &cfg);
-    for (int i = 0; s == BL_OK && i < n_sets; i++) s = bl_config_set(&cfg, sets[i]);
+    memset(&cfg, 0, sizeof cfg);
+    if (s == BL_OK) s = bl_config_load_file(config, &cfg);
+    const bl_cli_hit *sets = &a.hits[OPT_SET];
+    for (int i = 0; s == BL_OK && i < sets->count; i++) s = bl_config_set(&cfg, sets->values[i]);
+    for (int i = 0; s == BL_OK && i < n_fo; i++) s = bl_config_set(&cfg, fo[i].assignment);
     if (s == BL_OK) s = bl_config_validate(&cfg);
-    free(sets);
+    if (s != BL_OK) name_flags(s, fo, n_fo);
+    for (int i = 0; i < n_fo; i++) free(fo[i].assignment);
+    bl_cli_args_free(&a);
     if (s != BL_OK) {
         rc = bl_cli_error(s, "run");
         bl_config_free(&cfg);
@@ -166,16 +225,17 @@ int bl_cmd_run(int argc, char **argv) {
     const char *delay = getenv("BL_TEST_ITEM_DELAY_MS");
     if (delay) o.test_item_delay_ms = atoi(delay);
 #endif
-    char cmdline[4096] = "baleen";
-    for (int i = 0; i < argc; i++) {
-        size_t n = strlen(cmdline);
-        snprintf(cmdline + n, sizeof cmdline - n, " %s", argv[i]);
+    char *cmdline = command_line(argc, argv);
+    if (!cmdline) {
+        bl_config_free(&cfg);
+        return bl_cli_error(BL_ERROR(BL_ERR_NOMEM, "out of memory"), "run");
     }
     o.command_line = cmdline;
 
     if (dry) {
         s = bl_pipeline_dry_run(&o, stdout);
         rc = s == BL_OK ? BL_EXIT_OK : bl_cli_error(s, "run --dry-run");
+        free(cmdline);
         bl_config_free(&cfg);
         return rc;
     }
@@ -216,6 +276,7 @@ int bl_cmd_run(int argc, char **argv) {
     } else {
         rc = BL_EXIT_OK;
     }
+    free(cmdline);
     bl_config_free(&cfg);
     return rc;
 }

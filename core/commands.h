@@ -1,7 +1,8 @@
 /* commands.h — the `baleen` subcommands. Each takes argc/argv after the command name
  * (argv[0] is the command name) and returns a process exit code (DESIGN §8). Each lives in
- * its own core/cmd_<name>.c, prints its own --help with an example, and reports errors with
- * bl_cli_error(). */
+ * its own core/cmd_<name>.c, parses its options with the shared parser (core/cli_args.h: one
+ * table per command, the same rules everywhere), prints its own --help with an example, and
+ * reports errors with bl_cli_error() (usage errors: bl_cli_usage()). */
 #ifndef BL_COMMANDS_H
 #define BL_COMMANDS_H
 

@@ -89,8 +89,13 @@ static bool ynode_is_null(const ynode *n) {
            !strcmp(n->s, "NULL");
 }
 
+/* A --set argument in a message: at most BL_SET_SHOW bytes of it, then "...", so that a long
+ * one leaves room for what is wrong with it (the message buffer holds 1 KiB). */
+#define BL_SET_SHOW 200
+#define BL_SET_ARG(a) BL_SET_SHOW, (a), strlen(a) > BL_SET_SHOW ? "..." : ""
+
 static void loc_format(const ysrc *src, int line, int col, char *buf, size_t cap) {
-    if (src->is_set) snprintf(buf, cap, "--set %s", src->name);
+    if (src->is_set) snprintf(buf, cap, "--set %.*s%s", BL_SET_ARG(src->name));
     else if (line > 0) snprintf(buf, cap, "%s:%d:%d", src->name, line, col);
     else snprintf(buf, cap, "%s", src->name);
 }
@@ -726,7 +731,7 @@ const char *bl_keys_where(const struct bl_config_marks *m, const char *origin, i
     buf[0] = '\0';
     if (!m || idx < 0 || (size_t)idx >= m->n_keys) return buf;
     const bl_mark *k = &m->m[idx];
-    if (k->set >= 0 && (size_t)k->set < m->n_set) snprintf(buf, cap, "--set %s: ", m->set_args[k->set]);
+    if (k->set >= 0 && (size_t)k->set < m->n_set) snprintf(buf, cap, "--set %.*s%s: ", BL_SET_ARG(m->set_args[k->set]));
     else if (k->line > 0) snprintf(buf, cap, "%s:%d:%d: ", origin ? origin : "<config>", k->line, k->col);
     return buf;
 }

@@ -32,6 +32,8 @@ _Static_assert(sizeof(bl_comp_type) == sizeof(int), "enum size");
 _Static_assert(sizeof(bl_window_type) == sizeof(int), "enum size");
 _Static_assert(sizeof(bl_backend_kind) == sizeof(int), "enum size");
 _Static_assert(sizeof(bl_progress_mode) == sizeof(int), "enum size");
+_Static_assert(sizeof(bl_nonfinite_mode) == sizeof(int), "enum size");
+_Static_assert(sizeof(bl_truncated_mode) == sizeof(int), "enum size");
 
 /* Spellings indexed by the enum value (frontend.h / config.h). */
 static const char *const k_window[] = {"hann"};
@@ -41,6 +43,8 @@ static const char *const k_norm[] = {"none", "slaney"};
 static const char *const k_comp[] = {"log", "db", "pcen", "none"};
 static const char *const k_backend[] = {"auto", "cpu", "cuda"};
 static const char *const k_progress[] = {"auto", "bar", "json", "none"};
+static const char *const k_nonfinite[] = {"fail", "zero"};
+static const char *const k_truncated[] = {"fail", "keep"};
 static const char *const k_aggregates_default[] = {"max", "mean"};
 
 #define N_OF(a) (sizeof(a) / sizeof((a)[0]))
@@ -80,6 +84,13 @@ static const bl_config_key k_keys[] = {
            "where to stop, same forms as start; null = the end of the file"),
     K_STR("model", model, BL_CK_NONEMPTY, "models/zoo/whalecall-small",
           "model directory (model.onnx + model.yaml) or an .onnx file"),
+    K_ENUM("input.non_finite", input.non_finite, BL_NONFINITE_FAIL, k_nonfinite,
+           "NaN or Inf samples in a file: fail = the item fails (errors.csv gives the count and the "
+           "first ten positions); zero = they are replaced by 0 and the item gets a warning "
+           "(warnings.csv)"),
+    K_ENUM("input.truncated", input.truncated, BL_TRUNCATED_FAIL, k_truncated,
+           "a file whose audio ends before its header says: fail = the item fails (errors.csv); "
+           "keep = the audio that is there is scored and the item gets a warning (warnings.csv)"),
     K_INT("frontend.sample_rate", frontend.sample_rate, 16000, 1000, 1000000,
           "Hz; audio is resampled to this rate"),
     K_INT("frontend.n_fft", frontend.n_fft, 1024, 16, 65536, "FFT length in samples (even)"),
@@ -122,12 +133,14 @@ static const bl_config_key k_keys[] = {
     K_INT("windows.window_frames", windows.window_frames, 0, 0, 1000000,
           "front-end frames per model window; 0 = the model card's window_frames"),
     K_INT("windows.hop_frames", windows.hop_frames, 0, 0, 1000000,
-          "frames between the starts of successive windows; 0 = the model card's hop_frames"),
+          "frames between the starts of successive windows (<= the window, so that every frame "
+          "is scored); 0 = the model card's hop_frames"),
     K_INT("batch.size", batch.size, 32, 1, 65536,
           "windows per model batch; batches have a fixed shape (the last one is padded), so a "
           "window's score never depends on its neighbours"),
-    K_DBL("pooling.segment_seconds", pooling.segment_seconds, BL_CK_LO_OPEN, 60.0, 0, 86400,
-          "length of one pooled segment (one output row per segment and class)"),
+    K_DBL("pooling.segment_seconds", pooling.segment_seconds, 0, 60.0, 0.001, 86400,
+          "length of one pooled segment (one output row per segment and class); at least one "
+          "window hop"),
     {.path = "pooling.aggregates", .type = BL_CK_STRLIST, .off = OFF(pooling.aggregates),
      .count_off = OFF(pooling.n_aggregates), .names = k_aggregates_default,
      .n_names = N_OF(k_aggregates_default), .check = bl_config_check_aggregate,
@@ -164,7 +177,7 @@ static const bl_config_key k_keys[] = {
     K_INT("runtime.files_in_flight", runtime.files_in_flight, 3, 1, 64,
           "files decoded ahead of the model (each holds its own bounded block pool); results "
           "do not depend on it"),
-    K_DBL("runtime.block_seconds", runtime.block_seconds, BL_CK_LO_OPEN, 30.0, 0, 3600,
+    K_DBL("runtime.block_seconds", runtime.block_seconds, 0, 30.0, 0.01, 3600,
           "audio decoded per block; memory grows with it, results do not depend on it"),
 };
 
@@ -714,11 +727,25 @@ bl_status bl_keys_validate(const bl_key_table *t, const void *base,
     return BL_OK;
 }
 
-/* The location of whichever of two keys the user wrote (a, else b). */
+/* The location of whichever of two keys the user wrote (a, else b). When b came from a
+ * --set argument and a from a file, the --set (applied last, so most likely what broke the
+ * rule, and what the user just typed) is named first and the file position after it:
+ * "--set events.threshold=0.3 and run.yaml:3:41: ". */
 static const char *loc2(bl_keys_loc_fn loc, const void *ctx, const char *a, const char *b, char *buf,
                         size_t cap) {
+    char lb[600];
     loc(ctx, a, buf, cap);
-    if (!buf[0]) loc(ctx, b, buf, cap);
+    loc(ctx, b, lb, sizeof lb);
+    if (!buf[0]) {
+        snprintf(buf, cap, "%s", lb);
+    } else if (!strncmp(lb, "--set ", 6) && strncmp(buf, "--set ", 6)) {
+        size_t na = strlen(buf), nb = strlen(lb) - 2; /* lb ends in ": " (bl_keys_where) */
+        if (nb + 5 + na < cap) { /* else the file position alone, as before */
+            memmove(buf + nb + 5, buf, na + 1);
+            memcpy(buf, lb, nb);
+            memcpy(buf + nb, " and ", 5);
+        }
+    }
     return buf;
 }
 
@@ -763,8 +790,7 @@ bl_status bl_config_validate(const bl_config *c) {
         char where[600], a[64], b[64];
         bl_config_format_number(c->events.threshold_off, a, sizeof a);
         bl_config_format_number(c->events.threshold, b, sizeof b);
-        config_loc(c, "events.threshold_off", where, sizeof where);
-        if (!where[0]) config_loc(c, "events.threshold", where, sizeof where);
+        loc2(config_loc, c, "events.threshold_off", "events.threshold", where, sizeof where);
         VFAIL("%sevents.threshold_off: must be <= events.threshold (%s), got %s", where, b, a);
     }
     return BL_OK;

@@ -2,7 +2,10 @@
  *
  * Owns: the PRNG streams, the per-channel background generators (coloured noise with a
  * wandering level, ship tonals, clicks), the call plans and synthesis, the band-energy
- * measure behind the SNR, and the atomic writing of the audio (libsndfile) and truth CSV.
+ * measure behind the SNR, and the atomic writing of the audio (libsndfile) and truth CSV
+ * through temporaries that are unnamed (O_TMPFILE) where the filesystem allows, named and
+ * removed on failure or on a stop request (bl_synth_params.stop, polled between blocks)
+ * elsewhere.
  *
  * How the output stays independent of the block size: the background of a channel is one
  * sequential stream (one white draw per sample, recursive filters and oscillators whose
@@ -18,10 +21,12 @@
 #include <errno.h>    /* errno after failed I/O */
 #include <math.h>     /* sin, exp, pow, log10 */
 #include <stdio.h>    /* truth CSV through stdio */
-#include <stdlib.h>   /* malloc, qsort, mkstemp */
+#include <fcntl.h>    /* O_TMPFILE, AT_* flags: unnamed temporaries */
+#include <stdbool.h>
+#include <stdlib.h>   /* malloc, qsort, mkstemp, getenv (test hook) */
 #include <string.h>   /* memmove, strerror */
 #include <sys/stat.h> /* fchmod of the temporary files */
-#include <unistd.h>   /* fsync, close, unlink */
+#include <unistd.h>   /* fsync, close, unlink, linkat */
 
 #include <kiss_fftr.h> /* real FFT for the band energy (the project's FFT, DESIGN §3) */
 #include <sndfile.h>   /* WAV/RF64/FLAC writing */
@@ -749,42 +754,140 @@ static bl_status bl_synth_io_error(int err, const char *what, const char *path) 
     return BL_ERROR(s, "%s %s: %s", what, path, err ? strerror(err) : "unknown error");
 }
 
-/* A temporary file next to `path` (same folder, so the final rename is atomic). */
-static bl_status bl_synth_tmp_open(const char *path, char *tmp, size_t cap, int *fd) {
-    int w = snprintf(tmp, cap, "%s.tmp-XXXXXX", path);
-    BL_RETURN_IF(w < 0 || (size_t)w >= cap, BL_ERR_RANGE, "output path too long: %s", path);
-    *fd = mkstemp(tmp);
-    if (*fd < 0)
-        return BL_ERROR(errno == ENOSPC ? BL_ERR_NO_SPACE : BL_ERR_IO,
-                        "cannot create %s (temporary file for %s): %s; check that the folder exists and is writable",
-                        tmp, path, strerror(errno));
-    (void)fchmod(*fd, 0644); /* mkstemp makes 0600; outputs are meant to be shared */
+/* A temporary output file in the target's folder (same filesystem, so the final rename is
+ * atomic): unnamed (O_TMPFILE) where the filesystem allows, so that a killed process leaves
+ * nothing behind, else "<path>.tmp-XXXXXX" (mkstemp). It stays open until it is put in place
+ * (bl_synth_tmp_place) or dropped (bl_synth_tmp_drop). */
+typedef struct {
+    int fd;     /* -1 when closed */
+    char *name; /* its name once it has one (allocated); NULL while unnamed */
+} bl_synth_tmp;
+
+static char *bl_synth_tmp_pattern(const char *path) {
+    size_t n = strlen(path) + sizeof ".tmp-XXXXXX";
+    char *t = malloc(n);
+    if (t) snprintf(t, n, "%s.tmp-XXXXXX", path);
+    return t;
+}
+
+static bl_status bl_synth_tmp_open(const char *path, bl_synth_tmp *t) {
+    t->fd = -1;
+    t->name = NULL;
+#ifdef O_TMPFILE
+#ifdef BL_TEST_HOOKS /* test builds only: BL_TEST_NO_TMPFILE=1 takes the named path, as on a
+                        filesystem without O_TMPFILE, so that tests cover both */
+    const char *no_tmpfile = getenv("BL_TEST_NO_TMPFILE");
+    if (!no_tmpfile || strcmp(no_tmpfile, "1"))
+#endif
+    {
+        const char *slash = strrchr(path, '/');
+        size_t n = slash ? (size_t)(slash - path) : 0;
+        char *dir = malloc(n + 2);
+        BL_CHECK_ALLOC(dir);
+        if (!slash) snprintf(dir, 2, ".");
+        else if (n == 0) snprintf(dir, 2, "/");
+        else snprintf(dir, n + 1, "%s", path);
+        t->fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0644);
+        free(dir);
+        if (t->fd >= 0) return BL_OK;
+        /* EOPNOTSUPP, EISDIR (old kernels), ...: a named temporary; a folder that does not
+         * exist or cannot be written fails there too, with the message below */
+    }
+#endif
+    t->name = bl_synth_tmp_pattern(path);
+    BL_CHECK_ALLOC(t->name);
+    t->fd = mkstemp(t->name);
+    if (t->fd < 0) {
+        int e = errno;
+        bl_status s = BL_ERROR(e == ENOSPC ? BL_ERR_NO_SPACE : BL_ERR_IO,
+                               "cannot create %s (temporary file for %s): %s; check that the folder exists and is writable",
+                               t->name, path, strerror(e));
+        free(t->name);
+        t->name = NULL;
+        return s;
+    }
+    (void)fchmod(t->fd, 0644); /* mkstemp makes 0600; outputs are meant to be shared */
     return BL_OK;
 }
 
-/* fsync and close a finished temporary file; it is renamed into place only when both outputs
- * are complete (bl_synth_write). */
-static bl_status bl_synth_sync_close(int fd, const char *tmp) {
-    if (fsync(fd) != 0) {
-        int e = errno;
+/* Close and remove the temporary (nothing to remove when it is unnamed). */
+static void bl_synth_tmp_drop(bl_synth_tmp *t) {
+    if (t->fd >= 0) close(t->fd);
+    if (t->name) unlink(t->name);
+    free(t->name);
+    t->fd = -1;
+    t->name = NULL;
+}
+
+/* Give a finished unnamed temporary a fresh "<path>.tmp-XXXXXX" name, so that it can be
+ * renamed over the target (linkat cannot replace a file). Done only when every output is
+ * complete, so the named window is as short as the renames. */
+static bl_status bl_synth_tmp_name(bl_synth_tmp *t, const char *path) {
+    if (t->name) return BL_OK;
+    char *name = bl_synth_tmp_pattern(path);
+    BL_CHECK_ALLOC(name);
+    for (int tries = 0; tries < 100; tries++) {
+        int fd = mkstemp(name);
+        if (fd < 0) break;
         close(fd);
-        return bl_synth_io_error(e, "cannot flush", tmp);
+        unlink(name); /* a fresh unused name; linkat below will not replace a file */
+        char proc[64];
+        snprintf(proc, sizeof proc, "/proc/self/fd/%d", t->fd);
+        bool ok = linkat(AT_FDCWD, proc, AT_FDCWD, name, AT_SYMLINK_FOLLOW) == 0;
+        if (!ok && errno != EEXIST) ok = linkat(t->fd, "", AT_FDCWD, name, AT_EMPTY_PATH) == 0;
+        if (ok) {
+            t->name = name;
+            return BL_OK;
+        }
+        if (errno != EEXIST) break;
+        memcpy(name + strlen(name) - 6, "XXXXXX", 6);
     }
-    if (close(fd) != 0) return bl_synth_io_error(errno, "cannot close", tmp);
+    int e = errno;
+    bl_status s = bl_synth_io_error(e, "cannot give the finished temporary file a name next to", path);
+    free(name);
+    return s;
+}
+
+/* Both outputs complete: name them, then rename each over its target. */
+static bl_status bl_synth_tmp_place(bl_synth_tmp *audio, const char *out_path, bl_synth_tmp *truth,
+                                    const char *truth_path) {
+    BL_TRY(bl_synth_tmp_name(audio, out_path));
+    BL_TRY(bl_synth_tmp_name(truth, truth_path));
+    if (rename(audio->name, out_path) != 0) return bl_synth_io_error(errno, "cannot rename the temporary file to", out_path);
+    free(audio->name); /* in place now: nothing to remove */
+    audio->name = NULL;
+    if (rename(truth->name, truth_path) != 0)
+        return bl_synth_io_error(errno, "cannot rename the temporary file to", truth_path);
+    free(truth->name);
+    truth->name = NULL;
+    return BL_OK;
+}
+
+/* fsync a finished temporary; it stays open until it is put in place. */
+static bl_status bl_synth_sync(const bl_synth_tmp *t, const char *path) {
+    if (fsync(t->fd) != 0) return bl_synth_io_error(errno, "cannot flush the temporary file for", path);
+    return BL_OK;
+}
+
+/* The stop flag, polled between blocks. */
+static bl_status bl_synth_check_stop(const bl_synth_params *p, const char *path) {
+    if (p->stop && *p->stop)
+        return BL_ERROR(BL_ERR_IO, "stopped by signal %d before the end; nothing written to %s", (int)*p->stop, path);
     return BL_OK;
 }
 
 static const char *bl_synth_kind_name(int kind) { return kind == BL_SYNTH_UPCALL ? "upcall" : "song_unit"; }
 
-static bl_status bl_synth_write_truth(const bl_synth_job *j, const char *path, char *tmp, size_t tmp_cap) {
-    int fd;
-    BL_TRY(bl_synth_tmp_open(path, tmp, tmp_cap, &fd));
-    FILE *f = fdopen(fd, "w");
+static bl_status bl_synth_write_truth(const bl_synth_job *j, const char *path, bl_synth_tmp *t) {
+    BL_TRY(bl_synth_check_stop(j->p, path));
+    BL_TRY(bl_synth_tmp_open(path, t));
+    int fd = dup(t->fd); /* the FILE closes its own descriptor; t keeps the file */
+    FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
     if (!f) {
         int e = errno;
-        close(fd);
-        unlink(tmp);
-        return bl_synth_io_error(e, "cannot open", tmp);
+        if (fd >= 0) close(fd);
+        bl_synth_tmp_drop(t);
+        return bl_synth_io_error(e, "cannot open the temporary file for", path);
     }
     double fs = j->p->sample_rate;
     fprintf(f, "kind,channel,start_s,end_s,f0_hz,f1_hz,snr_db\n");
@@ -794,20 +897,12 @@ static bl_status bl_synth_write_truth(const bl_synth_job *j, const char *path, c
             fprintf(f, "%s,%d,%.6f,%.6f,%.1f,%.1f,%.2f\n", bl_synth_kind_name(k->kind), c, (double)k->start / fs,
                     (double)(k->start + k->len) / fs, k->f0, k->f1, k->snr_db);
         }
-    if (fflush(f) != 0 || ferror(f)) {
-        int e = errno;
-        fclose(f);
-        unlink(tmp);
-        return bl_synth_io_error(e, "cannot write", tmp);
-    }
-    int fd2 = dup(fileno(f));
-    fclose(f);
-    if (fd2 < 0) {
-        unlink(tmp);
-        return bl_synth_io_error(errno, "cannot reopen", tmp);
-    }
-    bl_status s = bl_synth_sync_close(fd2, tmp);
-    if (s != BL_OK) unlink(tmp);
+    errno = 0;
+    bool bad = fflush(f) != 0 || ferror(f);
+    int e = errno;
+    if (fclose(f) != 0 && !bad) bad = true, e = errno;
+    bl_status s = bad ? bl_synth_io_error(e, "cannot write the temporary file for", path) : bl_synth_sync(t, path);
+    if (s != BL_OK) bl_synth_tmp_drop(t);
     return s;
 }
 
@@ -816,7 +911,7 @@ static const char *bl_synth_noise_name(bl_synth_noise n) {
     return (unsigned)n <= BL_SYNTH_NOISE_WHITE ? names[n] : "?";
 }
 
-static bl_status bl_synth_write_audio(bl_synth_job *j, const char *path, char *tmp, size_t tmp_cap) {
+static bl_status bl_synth_write_audio(bl_synth_job *j, const char *path, bl_synth_tmp *t) {
     const bl_synth_params *p = j->p;
     int sub = p->subtype == BL_SYNTH_PCM16 ? SF_FORMAT_PCM_16 : p->subtype == BL_SYNTH_FLOAT ? SF_FORMAT_FLOAT : SF_FORMAT_PCM_24;
     int bytes = p->subtype == BL_SYNTH_PCM16 ? 2 : p->subtype == BL_SYNTH_FLOAT ? 4 : 3;
@@ -830,13 +925,12 @@ static bl_status bl_synth_write_audio(bl_synth_job *j, const char *path, char *t
     BL_RETURN_IF(!sf_format_check(&info), BL_ERR_UNSUPPORTED, "libsndfile cannot write this format (%d channels, %d Hz)",
                  p->channels, p->sample_rate);
 
-    int fd;
-    BL_TRY(bl_synth_tmp_open(path, tmp, tmp_cap, &fd));
-    SNDFILE *sf = sf_open_fd(fd, SFM_WRITE, &info, 0);
+    BL_TRY(bl_synth_check_stop(p, path));
+    BL_TRY(bl_synth_tmp_open(path, t));
+    SNDFILE *sf = sf_open_fd(t->fd, SFM_WRITE, &info, 0); /* 0: the descriptor stays t's */
     if (!sf) {
-        bl_status s = BL_ERROR(BL_ERR_IO, "cannot write %s: %s", tmp, sf_strerror(NULL));
-        close(fd);
-        unlink(tmp);
+        bl_status s = BL_ERROR(BL_ERR_IO, "cannot write the temporary file for %s: %s", path, sf_strerror(NULL));
+        bl_synth_tmp_drop(t);
         return s;
     }
     char comment[512];
@@ -859,6 +953,7 @@ static bl_status bl_synth_write_audio(bl_synth_job *j, const char *path, char *t
     double qscale = pcm_bits ? (double)(1L << (pcm_bits - 1)) : 1, qmax = qscale - 1;
     double qshift = pcm_bits ? (double)(1L << (32 - pcm_bits)) : 1;
     for (int64_t w = 0; w < j->frames && s == BL_OK; w += (int64_t)j->block) {
+        if ((s = bl_synth_check_stop(p, path)) != BL_OK) break;
         size_t b = (size_t)(j->frames - w < (int64_t)j->block ? j->frames - w : (int64_t)j->block);
         for (int c = 0; c < C && s == BL_OK; c++) {
             bl_synth_chan *h = &j->ch[c];
@@ -891,16 +986,14 @@ static bl_status bl_synth_write_audio(bl_synth_job *j, const char *path, char *t
         sf_count_t put = pcm_bits ? sf_writef_int(sf, j->inter_i, (sf_count_t)b) : sf_writef_float(sf, j->inter, (sf_count_t)b);
         if (put != (sf_count_t)b) {
             int e = errno;
-            s = BL_ERROR(e == ENOSPC ? BL_ERR_NO_SPACE : BL_ERR_IO, "cannot write %s: %s", tmp, sf_strerror(sf));
+            s = BL_ERROR(e == ENOSPC ? BL_ERR_NO_SPACE : BL_ERR_IO, "cannot write the temporary file for %s: %s", path,
+                         sf_strerror(sf));
         }
     }
-    if (sf_close(sf) != 0 && s == BL_OK) s = BL_ERROR(BL_ERR_IO, "cannot finish %s: %s", tmp, sf_strerror(NULL));
-    if (s == BL_OK) {
-        s = bl_synth_sync_close(fd, tmp);
-    } else {
-        close(fd);
-    }
-    if (s != BL_OK) unlink(tmp);
+    if (sf_close(sf) != 0 && s == BL_OK)
+        s = BL_ERROR(BL_ERR_IO, "cannot finish the temporary file for %s: %s", path, sf_strerror(NULL));
+    if (s == BL_OK) s = bl_synth_sync(t, path);
+    if (s != BL_OK) bl_synth_tmp_drop(t);
     if (s == BL_OK && j->clipped)
         BL_LOG_W("synth: %lld samples of %s clipped at full scale; lower --noise-db or --snr", (long long)j->clipped, path);
     return s;
@@ -910,32 +1003,33 @@ bl_status bl_synth_write(const bl_synth_params *p, const char *out_path, const c
                          long *calls_written) {
     BL_RETURN_IF(!out_path || !out_path[0], BL_ERR_INVALID_ARG, "-o: no output path");
     BL_TRY(bl_synth_validate_fields(p));
-    char truth_buf[4096];
+    char *truth_buf = NULL;
     if (!truth_csv_path) {
-        BL_TRY(bl_synth_truth_path(out_path, truth_buf, sizeof truth_buf));
+        size_t cap = strlen(out_path) + sizeof ".truth.csv";
+        truth_buf = malloc(cap);
+        BL_CHECK_ALLOC(truth_buf);
+        bl_status s = bl_synth_truth_path(out_path, truth_buf, cap);
+        if (s != BL_OK) {
+            free(truth_buf);
+            return s;
+        }
         truth_csv_path = truth_buf;
     }
-    BL_RETURN_IF(!strcmp(truth_csv_path, out_path), BL_ERR_INVALID_ARG, "--truth %s: same path as the audio output",
-                 truth_csv_path);
+    bl_status s = BL_OK;
+    if (!strcmp(truth_csv_path, out_path))
+        s = BL_ERROR(BL_ERR_INVALID_ARG, "--truth %s: same path as the audio output", truth_csv_path);
     bl_synth_job j;
-    bl_status s = bl_synth_job_init(&j, p);
-    char tmp_audio[4096], tmp_truth[4096];
-    if (s == BL_OK) s = bl_synth_write_audio(&j, out_path, tmp_audio, sizeof tmp_audio);
-    if (s == BL_OK) {
-        s = bl_synth_write_truth(&j, truth_csv_path, tmp_truth, sizeof tmp_truth);
-        if (s != BL_OK) unlink(tmp_audio);
-    }
+    memset(&j, 0, sizeof j);
+    bl_synth_tmp audio = {-1, NULL}, truth = {-1, NULL};
+    if (s == BL_OK) s = bl_synth_job_init(&j, p);
+    if (s == BL_OK) s = bl_synth_write_audio(&j, out_path, &audio);
+    if (s == BL_OK) s = bl_synth_write_truth(&j, truth_csv_path, &truth);
     /* Both complete: now put them in place. */
-    if (s == BL_OK && rename(tmp_audio, out_path) != 0) {
-        s = bl_synth_io_error(errno, "cannot rename the temporary file to", out_path);
-        unlink(tmp_audio);
-        unlink(tmp_truth);
-    }
-    if (s == BL_OK && rename(tmp_truth, truth_csv_path) != 0) {
-        s = bl_synth_io_error(errno, "cannot rename the temporary file to", truth_csv_path);
-        unlink(tmp_truth);
-    }
+    if (s == BL_OK) s = bl_synth_tmp_place(&audio, out_path, &truth, truth_csv_path);
+    bl_synth_tmp_drop(&audio); /* removes what is not in place */
+    bl_synth_tmp_drop(&truth);
     if (s == BL_OK && calls_written) *calls_written = bl_synth_calls_per_channel(p) * p->channels;
-    bl_synth_job_free(&j);
+    if (j.p) bl_synth_job_free(&j);
+    free(truth_buf);
     return s;
 }

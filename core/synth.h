@@ -47,6 +47,7 @@
 #ifndef BL_SYNTH_H
 #define BL_SYNTH_H
 
+#include <signal.h> /* sig_atomic_t: the stop flag */
 #include <stddef.h> /* size_t */
 #include <stdint.h> /* uint64_t */
 
@@ -80,6 +81,8 @@ typedef struct {
     bl_synth_subtype subtype;/* --subtype (default PCM_24 like the MBARI archive; FLAC: PCM only) */
     bl_synth_content content;/* --only calls|background (default MIX) */
     size_t block_frames;     /* frames generated and written per step; 0 = 65536. Output does not depend on it. */
+    const volatile sig_atomic_t *stop; /* polled between blocks: non-zero stops the write (see
+                                          bl_synth_write); NULL = never (default) */
 } bl_synth_params;
 
 /* Fill *p with the defaults above. */
@@ -93,10 +96,16 @@ bl_status bl_synth_params_validate(const bl_synth_params *p);
 long bl_synth_calls_per_channel(const bl_synth_params *p);
 
 /* Generate and write the audio to out_path and the truth CSV to truth_csv_path (NULL = the
- * default from bl_synth_truth_path()). Both are written to temporary names in the same folder
- * and renamed into place at the end, so a failure leaves neither half-written; an existing
- * file is replaced. Errors: BL_ERR_INVALID_ARG (params, see validate), BL_ERR_IO / BL_ERR_NO_SPACE
- * naming the path, BL_ERR_NOMEM. On success *calls_written (if not NULL) is the number of rows. */
+ * default from bl_synth_truth_path()). Both are written to temporary files in the same folder
+ * and put in place at the end, so a failure leaves neither half-written; an existing file is
+ * replaced. The temporaries are unnamed (O_TMPFILE) where the filesystem allows, so that even
+ * a killed process leaves nothing behind; elsewhere they are "<path>.tmp-XXXXXX", removed on
+ * any failure. When *p->stop becomes non-zero (a SIGINT/SIGTERM handler's flag), the write
+ * stops before its next block, removes its temporaries and returns BL_ERR_IO with a message
+ * saying it was stopped (error.h has no status of its own for that: the caller, which owns
+ * the flag, tells the two apart). Errors: BL_ERR_INVALID_ARG (params, see validate),
+ * BL_ERR_IO / BL_ERR_NO_SPACE naming the path, BL_ERR_NOMEM. On success *calls_written (if not
+ * NULL) is the number of rows. */
 bl_status bl_synth_write(const bl_synth_params *p, const char *out_path, const char *truth_csv_path,
                          long *calls_written);
 

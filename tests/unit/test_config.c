@@ -347,7 +347,7 @@ static void test_unknown_keys(void) {
                     "threshold_off, min_gap_seconds, min_duration_seconds");
     EXPECT_LOAD_ERR("zzzzzzzzzz: 1\n",
                     "t.yaml:1:1: zzzzzzzzzz: unknown key; the keys at the top level are: sources, model, "
-                    "frontend, windows, batch, pooling, events, output, persist, runtime");
+                    "input, frontend, windows, batch, pooling, events, output, persist, runtime");
     EXPECT_LOAD_ERR("frontend.n_fft: 512\n",
                     "t.yaml:1:1: frontend.n_fft: write nested keys as nested mappings, not with dots "
                     "(e.g. frontend: {n_fft: 512})");
@@ -358,7 +358,7 @@ static void test_unknown_keys(void) {
                     "time_pattern, start, end");
     EXPECT_LOAD_ERR("<<: {model: x}\n",
                     "t.yaml:1:1: <<: unknown key; the keys at the top level are: sources, model, "
-                    "frontend, windows, batch, pooling, events, output, persist, runtime");
+                    "input, frontend, windows, batch, pooling, events, output, persist, runtime");
 }
 
 static void test_structure_errors(void) {
