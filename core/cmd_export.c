@@ -15,7 +15,7 @@
 static void print_help(FILE *f) {
     fprintf(f,
             "usage: baleen export OUTDIR --format csv|jsonl|raven [--table segments|events|window_scores]\n"
-            "                     [-o FILE] [--per-source]\n\n"
+            "                     [-o FILE] [--per-source [--overwrite]]\n\n"
             "Write one table of a run's output directory, decompressed, as a single file. Every chunk\n"
             "is verified first (sha256 from manifest.json and the zstd checksum); a corrupt or missing\n"
             "chunk is an error naming it, and no partial output file is left.\n\n"
@@ -26,10 +26,14 @@ static void print_help(FILE *f) {
             "                   Low/High Freq (Hz) from the front end in run.json, Class, Peak Score,\n"
             "                   Mean Score, Source, Begin/End UTC and Clip when known)\n"
             "  --table T        segments (default; events for raven), events or window_scores\n"
-            "  -o, --output P   output file (default, or -: stdout); with --per-source a folder\n"
-            "  --per-source     one file per source: <key>.selections.txt (raven) or\n"
-            "                   <key>.<table>.csv|.jsonl; without it a combined table (raven adds a\n"
-            "                   Begin File column)\n"
+            "  -o, --output P   output file (default, or -: stdout; a device or FIFO is written in\n"
+            "                   place); with --per-source a folder\n"
+            "  --per-source     one file per source: NNNNN_STEM.selections.txt (raven) or\n"
+            "                   NNNNN_STEM.<table>.csv|.jsonl, NNNNN the source's index in the run's\n"
+            "                   plan (run.json inputs), STEM its file name; all files are written or\n"
+            "                   none; without it a combined table (raven adds a Begin File column)\n"
+            "  --overwrite      --per-source: replace files of the same names (by default an\n"
+            "                   existing file stops the export before anything is written)\n"
             "  -h, --help       this help\n\n"
             "examples:\n"
             "  baleen export out/ --format csv --table events -o events.csv\n"
@@ -37,12 +41,13 @@ static void print_help(FILE *f) {
             "  baleen export out/ --format jsonl | head\n");
 }
 
-enum { OPT_FORMAT, OPT_TABLE, OPT_OUTPUT, OPT_PER_SOURCE, N_OPTS };
+enum { OPT_FORMAT, OPT_TABLE, OPT_OUTPUT, OPT_PER_SOURCE, OPT_OVERWRITE, N_OPTS };
 static const bl_cli_opt k_opts[N_OPTS] = {
     [OPT_FORMAT] = {"format", 0, "csv|jsonl|raven", false},
     [OPT_TABLE] = {"table", 0, "segments|events|window_scores", false},
     [OPT_OUTPUT] = {"output", 'o', "FILE", false},
     [OPT_PER_SOURCE] = {"per-source", 0, NULL, false},
+    [OPT_OVERWRITE] = {"overwrite", 0, NULL, false},
 };
 
 int bl_cmd_export(int argc, char **argv) {
@@ -57,6 +62,7 @@ int bl_cmd_export(int argc, char **argv) {
     const char *format = a.hits[OPT_FORMAT].value, *table = a.hits[OPT_TABLE].value;
     o.out = a.hits[OPT_OUTPUT].value;
     o.per_source = a.hits[OPT_PER_SOURCE].count > 0;
+    o.overwrite = a.hits[OPT_OVERWRITE].count > 0;
     o.dir = a.n_pos > 0 ? a.pos[0] : NULL;
     int rc = -1;
     if (a.n_pos > 1)

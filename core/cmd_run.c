@@ -31,7 +31,8 @@ static void on_signal(int sig) { g_stop_signal = sig; }
 static void print_help(FILE *f) {
     fprintf(f,
             "usage: baleen run CONFIG.yaml [-o OUTDIR] [--set key=value]... [--resume] [--dry-run]\n"
-            "                  [--backend auto|cpu|cuda] [--threads N] [--progress auto|bar|json|none]\n\n"
+            "                  [--backend auto|cpu|cuda] [--threads N] [--progress auto|bar|json|none]\n"
+            "                  [--force-dir]\n\n"
             "Scan the config's sources with its model: decode and resample, front end, model\n"
             "windows in fixed-shape batches, pooled segments and events, written as zstd CSV chunks\n"
             "with a manifest, a checkpoint journal and run.json (docs/pipeline.md, docs/config.md).\n\n"
@@ -45,6 +46,10 @@ static void print_help(FILE *f) {
             "  --threads N        worker threads (runtime.threads; 0 = all cores)\n"
             "  --progress P       auto (a live line on a terminal), bar, json (one object per second\n"
             "                     on stderr) or none\n"
+            "  --force-dir        write into an OUTDIR that is not empty and was not made by baleen\n"
+            "                     (no .baleen-output marker); baleen still refuses if any name it\n"
+            "                     writes (run.json, segments/, ...) is taken, and never deletes a\n"
+            "                     file it did not write\n"
             "  -h, --help         this help\n\n"
             "Ctrl-C (SIGINT) or SIGTERM stops cleanly: what is committed stays, and --resume goes on.\n\n"
             "exit codes: 0 every input done; 1 usage or config error (nothing run); 2 some inputs\n"
@@ -71,7 +76,7 @@ static void resume_hint(const char *config, const char *dir) {
 }
 
 /* The options of `baleen run`; the table's order is the enum's. */
-enum { OPT_OUTPUT, OPT_SET, OPT_RESUME, OPT_DRY_RUN, OPT_BACKEND, OPT_THREADS, OPT_PROGRESS, N_OPTS };
+enum { OPT_OUTPUT, OPT_SET, OPT_RESUME, OPT_DRY_RUN, OPT_BACKEND, OPT_THREADS, OPT_PROGRESS, OPT_FORCE_DIR, N_OPTS };
 static const bl_cli_opt k_opts[N_OPTS] = {
     [OPT_OUTPUT] = {"output", 'o', "DIR", false},
     [OPT_SET] = {"set", 0, "key=value", true},
@@ -80,6 +85,7 @@ static const bl_cli_opt k_opts[N_OPTS] = {
     [OPT_BACKEND] = {"backend", 0, "auto|cpu|cuda", false},
     [OPT_THREADS] = {"threads", 0, "N", false},
     [OPT_PROGRESS] = {"progress", 0, "auto|bar|json|none", false},
+    [OPT_FORCE_DIR] = {"force-dir", 0, NULL, false},
 };
 
 /* A flag that becomes a config override: the flag as typed, its value and the assignment
@@ -170,6 +176,7 @@ int bl_cmd_run(int argc, char **argv) {
     }
     const char *config = a.pos[0];
     bool resume = a.hits[OPT_RESUME].count > 0, dry = a.hits[OPT_DRY_RUN].count > 0;
+    bool force_dir = a.hits[OPT_FORCE_DIR].count > 0;
 
     /* the flags, applied after the user's own --set in this order */
     static const struct {
@@ -217,6 +224,7 @@ int bl_cmd_run(int argc, char **argv) {
     o.cfg = &cfg;
     o.config_path = config;
     o.resume = resume;
+    o.force_dir = force_dir;
     o.threads = threads_of(&cfg);
     o.progress = cfg.runtime.progress;
     if (o.progress == BL_PROGRESS_AUTO) o.progress = isatty(2) && bl_log_get_level() >= BL_LOG_INFO ? BL_PROGRESS_BAR : BL_PROGRESS_NONE;

@@ -3,9 +3,9 @@
  * Owns: the PRNG streams, the per-channel background generators (coloured noise with a
  * wandering level, ship tonals, clicks), the call plans and synthesis, the band-energy
  * measure behind the SNR, and the atomic writing of the audio (libsndfile) and truth CSV
- * through temporaries that are unnamed (O_TMPFILE) where the filesystem allows, named and
- * removed on failure or on a stop request (bl_synth_params.stop, polled between blocks)
- * elsewhere.
+ * through io/outfile.h (temporaries unnamed where the filesystem allows, removed on failure
+ * or on a stop request — bl_synth_params.stop, polled between blocks; both put in place only
+ * once both are complete; a device or FIFO target written in place).
  *
  * How the output stays independent of the block size: the background of a channel is one
  * sequential stream (one white draw per sample, recursive filters and oscillators whose
@@ -21,17 +21,16 @@
 #include <errno.h>    /* errno after failed I/O */
 #include <math.h>     /* sin, exp, pow, log10 */
 #include <stdio.h>    /* truth CSV through stdio */
-#include <fcntl.h>    /* O_TMPFILE, AT_* flags: unnamed temporaries */
 #include <stdbool.h>
-#include <stdlib.h>   /* malloc, qsort, mkstemp, getenv (test hook) */
+#include <stdlib.h>   /* malloc, qsort */
 #include <string.h>   /* memmove, strerror */
-#include <sys/stat.h> /* fchmod of the temporary files */
-#include <unistd.h>   /* fsync, close, unlink, linkat */
+#include <unistd.h>   /* dup, close */
 
 #include <kiss_fftr.h> /* real FFT for the band energy (the project's FFT, DESIGN §3) */
 #include <sndfile.h>   /* WAV/RF64/FLAC writing */
 
-#include "log.h" /* warning when samples clip */
+#include "io/outfile.h" /* both outputs: temporaries put in place together at the end */
+#include "log.h"         /* warning when samples clip */
 
 #define BL_SYNTH_SEG 256          /* control-rate period in samples (absolute alignment) */
 #define BL_SYNTH_EDGE_S 0.5       /* calls keep this far from the file's ends */
@@ -754,121 +753,6 @@ static bl_status bl_synth_io_error(int err, const char *what, const char *path) 
     return BL_ERROR(s, "%s %s: %s", what, path, err ? strerror(err) : "unknown error");
 }
 
-/* A temporary output file in the target's folder (same filesystem, so the final rename is
- * atomic): unnamed (O_TMPFILE) where the filesystem allows, so that a killed process leaves
- * nothing behind, else "<path>.tmp-XXXXXX" (mkstemp). It stays open until it is put in place
- * (bl_synth_tmp_place) or dropped (bl_synth_tmp_drop). */
-typedef struct {
-    int fd;     /* -1 when closed */
-    char *name; /* its name once it has one (allocated); NULL while unnamed */
-} bl_synth_tmp;
-
-static char *bl_synth_tmp_pattern(const char *path) {
-    size_t n = strlen(path) + sizeof ".tmp-XXXXXX";
-    char *t = malloc(n);
-    if (t) snprintf(t, n, "%s.tmp-XXXXXX", path);
-    return t;
-}
-
-static bl_status bl_synth_tmp_open(const char *path, bl_synth_tmp *t) {
-    t->fd = -1;
-    t->name = NULL;
-#ifdef O_TMPFILE
-#ifdef BL_TEST_HOOKS /* test builds only: BL_TEST_NO_TMPFILE=1 takes the named path, as on a
-                        filesystem without O_TMPFILE, so that tests cover both */
-    const char *no_tmpfile = getenv("BL_TEST_NO_TMPFILE");
-    if (!no_tmpfile || strcmp(no_tmpfile, "1"))
-#endif
-    {
-        const char *slash = strrchr(path, '/');
-        size_t n = slash ? (size_t)(slash - path) : 0;
-        char *dir = malloc(n + 2);
-        BL_CHECK_ALLOC(dir);
-        if (!slash) snprintf(dir, 2, ".");
-        else if (n == 0) snprintf(dir, 2, "/");
-        else snprintf(dir, n + 1, "%s", path);
-        t->fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0644);
-        free(dir);
-        if (t->fd >= 0) return BL_OK;
-        /* EOPNOTSUPP, EISDIR (old kernels), ...: a named temporary; a folder that does not
-         * exist or cannot be written fails there too, with the message below */
-    }
-#endif
-    t->name = bl_synth_tmp_pattern(path);
-    BL_CHECK_ALLOC(t->name);
-    t->fd = mkstemp(t->name);
-    if (t->fd < 0) {
-        int e = errno;
-        bl_status s = BL_ERROR(e == ENOSPC ? BL_ERR_NO_SPACE : BL_ERR_IO,
-                               "cannot create %s (temporary file for %s): %s; check that the folder exists and is writable",
-                               t->name, path, strerror(e));
-        free(t->name);
-        t->name = NULL;
-        return s;
-    }
-    (void)fchmod(t->fd, 0644); /* mkstemp makes 0600; outputs are meant to be shared */
-    return BL_OK;
-}
-
-/* Close and remove the temporary (nothing to remove when it is unnamed). */
-static void bl_synth_tmp_drop(bl_synth_tmp *t) {
-    if (t->fd >= 0) close(t->fd);
-    if (t->name) unlink(t->name);
-    free(t->name);
-    t->fd = -1;
-    t->name = NULL;
-}
-
-/* Give a finished unnamed temporary a fresh "<path>.tmp-XXXXXX" name, so that it can be
- * renamed over the target (linkat cannot replace a file). Done only when every output is
- * complete, so the named window is as short as the renames. */
-static bl_status bl_synth_tmp_name(bl_synth_tmp *t, const char *path) {
-    if (t->name) return BL_OK;
-    char *name = bl_synth_tmp_pattern(path);
-    BL_CHECK_ALLOC(name);
-    for (int tries = 0; tries < 100; tries++) {
-        int fd = mkstemp(name);
-        if (fd < 0) break;
-        close(fd);
-        unlink(name); /* a fresh unused name; linkat below will not replace a file */
-        char proc[64];
-        snprintf(proc, sizeof proc, "/proc/self/fd/%d", t->fd);
-        bool ok = linkat(AT_FDCWD, proc, AT_FDCWD, name, AT_SYMLINK_FOLLOW) == 0;
-        if (!ok && errno != EEXIST) ok = linkat(t->fd, "", AT_FDCWD, name, AT_EMPTY_PATH) == 0;
-        if (ok) {
-            t->name = name;
-            return BL_OK;
-        }
-        if (errno != EEXIST) break;
-        memcpy(name + strlen(name) - 6, "XXXXXX", 6);
-    }
-    int e = errno;
-    bl_status s = bl_synth_io_error(e, "cannot give the finished temporary file a name next to", path);
-    free(name);
-    return s;
-}
-
-/* Both outputs complete: name them, then rename each over its target. */
-static bl_status bl_synth_tmp_place(bl_synth_tmp *audio, const char *out_path, bl_synth_tmp *truth,
-                                    const char *truth_path) {
-    BL_TRY(bl_synth_tmp_name(audio, out_path));
-    BL_TRY(bl_synth_tmp_name(truth, truth_path));
-    if (rename(audio->name, out_path) != 0) return bl_synth_io_error(errno, "cannot rename the temporary file to", out_path);
-    free(audio->name); /* in place now: nothing to remove */
-    audio->name = NULL;
-    if (rename(truth->name, truth_path) != 0)
-        return bl_synth_io_error(errno, "cannot rename the temporary file to", truth_path);
-    free(truth->name);
-    truth->name = NULL;
-    return BL_OK;
-}
-
-/* fsync a finished temporary; it stays open until it is put in place. */
-static bl_status bl_synth_sync(const bl_synth_tmp *t, const char *path) {
-    if (fsync(t->fd) != 0) return bl_synth_io_error(errno, "cannot flush the temporary file for", path);
-    return BL_OK;
-}
-
 /* The stop flag, polled between blocks. */
 static bl_status bl_synth_check_stop(const bl_synth_params *p, const char *path) {
     if (p->stop && *p->stop)
@@ -878,15 +762,16 @@ static bl_status bl_synth_check_stop(const bl_synth_params *p, const char *path)
 
 static const char *bl_synth_kind_name(int kind) { return kind == BL_SYNTH_UPCALL ? "upcall" : "song_unit"; }
 
-static bl_status bl_synth_write_truth(const bl_synth_job *j, const char *path, bl_synth_tmp *t) {
+static bl_status bl_synth_write_truth(const bl_synth_job *j, const char *path, bl_outfile **t) {
     BL_TRY(bl_synth_check_stop(j->p, path));
-    BL_TRY(bl_synth_tmp_open(path, t));
-    int fd = dup(t->fd); /* the FILE closes its own descriptor; t keeps the file */
+    BL_TRY(bl_outfile_open(path, 0, t));
+    int fd = dup(bl_outfile_fd(*t)); /* the FILE closes its own descriptor; t keeps the file */
     FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
     if (!f) {
         int e = errno;
         if (fd >= 0) close(fd);
-        bl_synth_tmp_drop(t);
+        bl_outfile_discard(*t);
+        *t = NULL;
         return bl_synth_io_error(e, "cannot open the temporary file for", path);
     }
     double fs = j->p->sample_rate;
@@ -901,9 +786,7 @@ static bl_status bl_synth_write_truth(const bl_synth_job *j, const char *path, b
     bool bad = fflush(f) != 0 || ferror(f);
     int e = errno;
     if (fclose(f) != 0 && !bad) bad = true, e = errno;
-    bl_status s = bad ? bl_synth_io_error(e, "cannot write the temporary file for", path) : bl_synth_sync(t, path);
-    if (s != BL_OK) bl_synth_tmp_drop(t);
-    return s;
+    return bad ? bl_synth_io_error(e, "cannot write the temporary file for", path) : BL_OK;
 }
 
 static const char *bl_synth_noise_name(bl_synth_noise n) {
@@ -911,7 +794,7 @@ static const char *bl_synth_noise_name(bl_synth_noise n) {
     return (unsigned)n <= BL_SYNTH_NOISE_WHITE ? names[n] : "?";
 }
 
-static bl_status bl_synth_write_audio(bl_synth_job *j, const char *path, bl_synth_tmp *t) {
+static bl_status bl_synth_write_audio(bl_synth_job *j, const char *path, bl_outfile **t) {
     const bl_synth_params *p = j->p;
     int sub = p->subtype == BL_SYNTH_PCM16 ? SF_FORMAT_PCM_16 : p->subtype == BL_SYNTH_FLOAT ? SF_FORMAT_FLOAT : SF_FORMAT_PCM_24;
     int bytes = p->subtype == BL_SYNTH_PCM16 ? 2 : p->subtype == BL_SYNTH_FLOAT ? 4 : 3;
@@ -926,11 +809,14 @@ static bl_status bl_synth_write_audio(bl_synth_job *j, const char *path, bl_synt
                  p->channels, p->sample_rate);
 
     BL_TRY(bl_synth_check_stop(p, path));
-    BL_TRY(bl_synth_tmp_open(path, t));
-    SNDFILE *sf = sf_open_fd(t->fd, SFM_WRITE, &info, 0); /* 0: the descriptor stays t's */
+    /* seekable: libsndfile goes back to the header at the end (a FIFO or stdout target gets a
+     * scratch file, copied out when complete) */
+    BL_TRY(bl_outfile_open(path, BL_OUTFILE_SEEKABLE, t));
+    SNDFILE *sf = sf_open_fd(bl_outfile_fd(*t), SFM_WRITE, &info, 0); /* 0: the descriptor stays t's */
     if (!sf) {
         bl_status s = BL_ERROR(BL_ERR_IO, "cannot write the temporary file for %s: %s", path, sf_strerror(NULL));
-        bl_synth_tmp_drop(t);
+        bl_outfile_discard(*t);
+        *t = NULL;
         return s;
     }
     char comment[512];
@@ -992,8 +878,6 @@ static bl_status bl_synth_write_audio(bl_synth_job *j, const char *path, bl_synt
     }
     if (sf_close(sf) != 0 && s == BL_OK)
         s = BL_ERROR(BL_ERR_IO, "cannot finish the temporary file for %s: %s", path, sf_strerror(NULL));
-    if (s == BL_OK) s = bl_synth_sync(t, path);
-    if (s != BL_OK) bl_synth_tmp_drop(t);
     if (s == BL_OK && j->clipped)
         BL_LOG_W("synth: %lld samples of %s clipped at full scale; lower --noise-db or --snr", (long long)j->clipped, path);
     return s;
@@ -1020,14 +904,22 @@ bl_status bl_synth_write(const bl_synth_params *p, const char *out_path, const c
         s = BL_ERROR(BL_ERR_INVALID_ARG, "--truth %s: same path as the audio output", truth_csv_path);
     bl_synth_job j;
     memset(&j, 0, sizeof j);
-    bl_synth_tmp audio = {-1, NULL}, truth = {-1, NULL};
+    bl_outfile *audio = NULL, *truth = NULL;
     if (s == BL_OK) s = bl_synth_job_init(&j, p);
     if (s == BL_OK) s = bl_synth_write_audio(&j, out_path, &audio);
     if (s == BL_OK) s = bl_synth_write_truth(&j, truth_csv_path, &truth);
-    /* Both complete: now put them in place. */
-    if (s == BL_OK) s = bl_synth_tmp_place(&audio, out_path, &truth, truth_csv_path);
-    bl_synth_tmp_drop(&audio); /* removes what is not in place */
-    bl_synth_tmp_drop(&truth);
+    /* Both complete: now put them in place (io/outfile.h: fsync, rename over a regular file,
+     * or in place for a device or FIFO). */
+    if (s == BL_OK) {
+        s = bl_outfile_commit(audio);
+        audio = NULL;
+    }
+    if (s == BL_OK) {
+        s = bl_outfile_commit(truth);
+        truth = NULL;
+    }
+    bl_outfile_discard(audio); /* removes what is not in place */
+    bl_outfile_discard(truth);
     if (s == BL_OK && calls_written) *calls_written = bl_synth_calls_per_channel(p) * p->channels;
     if (j.p) bl_synth_job_free(&j);
     free(truth_buf);

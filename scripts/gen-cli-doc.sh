@@ -29,3 +29,4 @@ section features features
 section "config" config
 section "model" model
 section run run
+section export export
