@@ -16,6 +16,7 @@
 #include "features_job.h" /* bl_features_compute */
 #include "frontend.h"     /* bl_frontend_params */
 #include "log.h"          /* summary line */
+#include "sysinfo.h"      /* bl_sys_usable_cpus: what threads 0 means */
 
 static void print_help(FILE *f) {
     fprintf(f,
@@ -33,7 +34,7 @@ static void print_help(FILE *f) {
             "                         --set frontend.mel.n_mels=128\n"
             "  --start SECONDS        start this far into the file (default 0)\n"
             "  --duration SECONDS     process this much audio, > 0 (default: to the end)\n"
-            "  --threads N            worker threads (default runtime.threads; 0 = all cores)\n"
+            "  --threads N            worker threads (default runtime.threads; 0 = every CPU it may use)\n"
             "  -h, --help             this help\n\n"
             "Memory stays bounded for any file length, but the output is not small: 64 mels at\n"
             "hop 300 and 16 kHz are about 1.1 GB per channel per day of audio, and the command\n"
@@ -94,7 +95,7 @@ static int check_args(const bl_cli_args *a, double *start_s, double *duration_s,
                             h->typed, h->value);
     h = &a->hits[OPT_THREADS];
     if (h->count && !bl_cli_parse_long(h->value, 0, 256, threads))
-        return bl_cli_usage("features", "%s %.160s: needs an integer in 0..256 (0 = all cores)", h->typed, h->value);
+        return bl_cli_usage("features", "%s %.160s: needs an integer in 0..256 (0 = every CPU it may use)", h->typed, h->value);
     return -1;
 }
 
@@ -130,8 +131,8 @@ int bl_cmd_features(int argc, char **argv) {
     }
     if (threads < 0) threads = cfg.runtime.threads;
     if (threads == 0) {
-        long n = sysconf(_SC_NPROCESSORS_ONLN);
-        threads = n > 0 ? (n > 256 ? 256 : n) : 1;
+        threads = bl_sys_usable_cpus(); /* affinity and cgroup quota */
+        if (threads > 256) threads = 256;
     }
     bl_frontend_params fp = cfg.frontend;
     bl_nonfinite_mode nf = cfg.input.non_finite;

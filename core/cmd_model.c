@@ -43,7 +43,7 @@ static void print_help(FILE *f) {
             "throughput, without process start or file I/O). The output written is the last run's.\n\n"
             "options:\n"
             "  --backend B  executor backend for run: cpu (default)\n"
-            "  --threads N  threads for run (0 = all cores, the default); on a machine whose cores\n"
+            "  --threads N  threads for run (0 = every CPU it may use, the default); on a machine whose cores\n"
             "               are busy with other work, OMP_WAIT_POLICY=passive in the environment\n"
             "               keeps idle threads from spinning (steadier times with 2+ threads)\n"
             "  --warmup W   untimed runs before the timed ones (default 0; with --repeat: 2)\n"
@@ -325,7 +325,7 @@ static int cmd_run(int argc, char **argv) {
     } else if (a.n_pos > 1) {
         rc = bl_cli_usage("model run", "give one MODEL (got '%.160s' and '%.160s')", a.pos[0], a.pos[1]);
     } else if ((h = &a.hits[RUN_THREADS])->count && !bl_cli_parse_long(h->value, 0, 4096, &threads)) {
-        rc = bl_cli_usage("model run", "%s wants a count 0..4096 (0 = all cores), got '%.160s'", h->typed, h->value);
+        rc = bl_cli_usage("model run", "%s wants a count 0..4096 (0 = every CPU it may use), got '%.160s'", h->typed, h->value);
     } else if ((h = &a.hits[RUN_REPEAT])->count && !bl_cli_parse_long(h->value, 1, 1000000, &repeat)) {
         rc = bl_cli_usage("model run", "%s wants a count 1..1000000, got '%.160s'", h->typed, h->value);
     } else if ((h = &a.hits[RUN_WARMUP])->count && !bl_cli_parse_long(h->value, 0, 1000000, &warmup)) {

@@ -21,6 +21,7 @@
 #include "config.h"   /* bl_config_* */
 #include "log.h"      /* bl_log_get_level */
 #include "pipeline.h" /* bl_pipeline_run, bl_pipeline_dry_run */
+#include "sysinfo.h"  /* bl_sys_usable_cpus: what threads 0 means */
 
 /* The one piece of process-wide state: a signal handler can only talk through a static
  * sig_atomic_t. The pipeline polls it through bl_run_opts.stop. */
@@ -43,7 +44,7 @@ static void print_help(FILE *f) {
             "                     items are skipped and the result is the same, byte for byte\n"
             "  --dry-run          print the resolved config and the planned work items; run nothing\n"
             "  --backend B        auto (CUDA when a device answers, else the CPU), cpu or cuda\n"
-            "  --threads N        worker threads (runtime.threads; 0 = all cores)\n"
+            "  --threads N        worker threads (runtime.threads; 0 = every CPU it may use)\n"
             "  --progress P       auto (a live line on a terminal), bar, json (one object per second\n"
             "                     on stderr) or none\n"
             "  --force-dir        write into an OUTDIR that is not empty and was not made by baleen\n"
@@ -65,8 +66,8 @@ static void print_help(FILE *f) {
 static int threads_of(const bl_config *cfg) {
     int t = cfg->runtime.threads;
     if (t <= 0) {
-        long n = sysconf(_SC_NPROCESSORS_ONLN);
-        t = n > 0 ? (n > 256 ? 256 : (int)n) : 1;
+        t = bl_sys_usable_cpus(); /* affinity and cgroup quota, not every core of the machine */
+        if (t > 256) t = 256;
     }
     return t;
 }

@@ -75,7 +75,7 @@ typedef struct {
     } persist;
     struct {
         bl_backend_kind backend;
-        int threads; /* 0 = all cores */
+        int threads; /* 0 = every CPU the process may use (core/sysinfo.h) */
         bl_progress_mode progress;
         int files_in_flight;  /* files decoded ahead of the model (>= 1) */
         double block_seconds; /* audio per decode block; results do not depend on it */

@@ -170,7 +170,7 @@ static const bl_config_key k_keys[] = {
            "under features/"),
     K_ENUM("runtime.backend", runtime.backend, BL_BACKEND_AUTO, k_backend,
            "auto = CUDA when a device answers, else the CPU"),
-    K_INT("runtime.threads", runtime.threads, 0, 0, 4096, "CPU worker threads; 0 = all cores"),
+    K_INT("runtime.threads", runtime.threads, 0, 0, 4096, "CPU worker threads; 0 = every CPU this process may use (its affinity mask and cgroup CPU quota)"),
     K_ENUM("runtime.progress", runtime.progress, BL_PROGRESS_AUTO, k_progress,
            "auto = a live line when stderr is a terminal; bar; json = one object per second on "
            "stderr; none"),

@@ -11,6 +11,15 @@
 #include <sys/stat.h> /* fstat, lstat */
 #include <unistd.h>   /* read, close */
 
+void bl_format_size(uint64_t bytes, char *buf, size_t cap) {
+    static const char *const unit[] = {"bytes", "kB", "MB", "GB", "TB", "PB", "EB"};
+    double v = (double)bytes;
+    int u = 0;
+    while (v >= 1000.0 && u < 6) v /= 1000.0, u++;
+    if (u == 0) snprintf(buf, cap, "%llu bytes", (unsigned long long)bytes);
+    else snprintf(buf, cap, "%.*f %s", v < 10 ? 2 : v < 100 ? 1 : 0, v, unit[u]);
+}
+
 void bl_format_bytes(uint64_t bytes, char *buf, size_t cap) {
     static const char *const unit[] = {"bytes", "kB", "MB", "GB", "TB", "PB", "EB"};
     double v = (double)bytes;

@@ -8,7 +8,7 @@
  * missing file, a dangling symlink and a symlink loop are told apart; sizes are checked
  * against a limit before anything is allocated, and reported in readable units.
  *
- * Defines: bl_infile_open(), bl_infile_read_all(), bl_format_bytes().
+ * Defines: bl_infile_open(), bl_infile_read_all(), bl_format_bytes(), bl_format_size().
  * Threading: pure functions over the caller's descriptors.
  */
 #ifndef BL_INFILE_H
@@ -29,5 +29,7 @@ bl_status bl_infile_open(const char *path, const char *what, int *fd, int64_t *s
 bl_status bl_infile_read_all(const char *path, const char *what, size_t max_bytes, char **data, size_t *len);
 /* "84.0 MB (83,886,080 bytes)"-style size for messages: decimal units and the exact count. */
 void bl_format_bytes(uint64_t bytes, char *buf, size_t cap);
+/* The short form: "84.0 MB", "1.42 GB". */
+void bl_format_size(uint64_t bytes, char *buf, size_t cap);
 
 #endif

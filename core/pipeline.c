@@ -21,11 +21,13 @@
 #include <string.h>   /* memset, strcmp */
 #include <time.h>     /* clock_gettime, nanosleep, gmtime_r */
 
-#include "io/json.h"       /* bl_strbuf for headers */
+#include "infile.h"         /* bl_format_size for the memory messages */
+#include "io/json.h"         /* bl_strbuf for headers */
 #include "log.h"            /* BL_LOG_* */
 #include "models/onnx_load.h" /* bl_model_load, bl_model_resolve_path */
 #include "pipeline_impl.h"  /* bl_run_ctx */
 #include "progress.h"       /* live line, JSON records, summary */
+#include "sysinfo.h"        /* the memory limit and resident size for the estimate */
 
 #define BL_WINDOWS_PER_PACKET 32
 #define BL_PACKETS_PER_SLOT 4
@@ -111,7 +113,8 @@ static bl_status setup_card(bl_run_ctx *c) {
     return BL_OK;
 }
 
-static bl_status setup_model(bl_run_ctx *c, char *backend, size_t cap) {
+/* The graph, checked against the card (no executor yet: nothing big is allocated). */
+static bl_status setup_graph(bl_run_ctx *c) {
     const bl_config *cfg = c->cfg;
     BL_TRY(bl_model_resolve_path(cfg->model, c->model_onnx, sizeof c->model_onnx));
     BL_TRY(bl_rundesc_sha256_file(c->model_onnx, c->model_sha256));
@@ -122,6 +125,85 @@ static bl_status setup_model(bl_run_ctx *c, char *backend, size_t cap) {
                  c->graph->n_inputs);
     c->input_index = bl_card_input_index(&c->card, c->graph);
     c->apply_act = bl_card_activation_needed(&c->card, c->graph);
+    return BL_OK;
+}
+
+/* The executor's planned bytes (packed weights, arena, workspace) for max_batch. */
+static bl_status exec_bytes(const bl_exec_backend *be, const bl_graph *g, int threads, int64_t max_batch,
+                            int64_t *bytes) {
+    bl_exec_opts eo = bl_exec_opts_default();
+    eo.max_batch = max_batch;
+    eo.threads = threads;
+    bl_exec *ex = NULL;
+    BL_TRY(bl_exec_create(be, g, &eo, &ex));
+    bl_exec_stats st;
+    bl_exec_get_stats(ex, &st);
+    bl_exec_free(ex);
+    *bytes = st.arena_bytes + st.workspace_bytes + st.packed_weight_bytes;
+    return BL_OK;
+}
+
+/* What this configuration will need (core/memest.h), from the executor's plan, the plan of
+ * work and the config; made before the real executor and the block pool exist. The
+ * executor's part is measured on executors for small batches (built, never run: their
+ * buffers are planned, not touched) and extrapolated, so an absurd batch.size costs nothing
+ * to refuse. */
+static bl_status estimate_memory(bl_run_ctx *c, const bl_exec_backend *be, bl_memest *m) {
+    bl_memest_in in = {0};
+    enum { P1 = 8, P2 = 16 };
+    int64_t b1 = 0, b2 = 0;
+    BL_TRY(exec_bytes(be, c->graph, c->o->threads, c->batch < P1 ? c->batch : P1, &b1));
+    if (c->batch <= P1) in.exec_bytes = b1;
+    else {
+        BL_TRY(exec_bytes(be, c->graph, c->o->threads, P2, &b2));
+        double slope = (double)(b2 - b1) / (P2 - P1);
+        in.exec_bytes = b2 + (int64_t)(slope * (double)(c->batch - P2));
+        if (in.exec_bytes < b1) in.exec_bytes = b1;
+    }
+    in.base_bytes = bl_sys_rss_bytes();
+    in.in_floats_per_item = (int64_t)c->n_mels * c->win;
+    for (int j = 0; j < c->graph->n_outputs; j++) {
+        int64_t n = bl_tensor_numel(&c->graph->tensors[c->graph->outputs[j]], 1);
+        in.out_floats_per_item += n > 0 ? n : 0;
+    }
+    in.batch = c->batch;
+    in.files_in_flight = c->cfg->runtime.files_in_flight;
+    if ((size_t)in.files_in_flight > c->plan.n_inputs) in.files_in_flight = (int)c->plan.n_inputs;
+    in.packets_per_slot = BL_PACKETS_PER_SLOT;
+    in.windows_per_packet = BL_WINDOWS_PER_PACKET;
+    double bs = c->cfg->runtime.block_seconds * c->rate;
+    in.block_frames = bs < 1 ? 1 : (int64_t)ceil(bs);
+    in.max_rate_ratio = 1;
+    for (size_t i = 0; i < c->plan.n_inputs; i++) {
+        const bl_input *x = &c->plan.inputs[i];
+        if (x->channels > in.max_channels) in.max_channels = x->channels;
+        if (x->sample_rate > 0 && (double)x->sample_rate / c->rate > in.max_rate_ratio)
+            in.max_rate_ratio = (double)x->sample_rate / c->rate;
+    }
+    bl_memest_compute(&in, m);
+    return BL_OK;
+}
+
+/* Refuse a configuration whose estimate does not fit in what the process may use. */
+static bl_status check_memory(bl_run_ctx *c, const bl_exec_backend *be) {
+    BL_TRY(estimate_memory(c, be, &c->mem));
+    char how[96], est[512], lim[64];
+    int64_t limit = bl_sys_memory_limit(how, sizeof how);
+    bl_memest_format(&c->mem, est, sizeof est);
+    BL_LOG_D("run: memory estimate %s; limit %lld bytes (%s)", est, (long long)limit, how);
+    if (limit > 0 && c->mem.total > limit) {
+        bl_format_size((uint64_t)limit, lim, sizeof lim);
+        return BL_ERROR(BL_ERR_CONFIG,
+                        "this configuration needs about %s, more than the %s this process may use (%s); lower "
+                        "batch.size (now %d), runtime.files_in_flight (%d) or runtime.block_seconds (%g)",
+                        est, lim, how, c->batch, c->cfg->runtime.files_in_flight, c->cfg->runtime.block_seconds);
+    }
+    return BL_OK;
+}
+
+/* The executor's backend as runtime.backend asks (a one-line notice for auto). */
+static bl_status pick_backend(const bl_run_ctx *c, const bl_exec_backend **out) {
+    const bl_config *cfg = c->cfg;
     const bl_exec_backend *be = NULL;
     if (cfg->runtime.backend == BL_BACKEND_CUDA) {
         be = bl_exec_backend_find("cuda");
@@ -134,7 +216,17 @@ static bl_status setup_model(bl_run_ctx *c, char *backend, size_t cap) {
         else BL_LOG_I("run: backend auto: cuda");
     }
     if (!be) be = bl_exec_backend_cpu();
+    *out = be;
+    return BL_OK;
+}
+
+/* Refuse a configuration that does not fit (check_memory), then build the executor and the
+ * front end. */
+static bl_status setup_exec(bl_run_ctx *c, char *backend, size_t cap) {
+    const bl_exec_backend *be = NULL;
+    BL_TRY(pick_backend(c, &be));
     snprintf(backend, cap, "%s", be->name);
+    BL_TRY(check_memory(c, be));
     bl_exec_opts eo = bl_exec_opts_default();
     eo.max_batch = c->batch;
     eo.threads = c->o->threads;
@@ -318,6 +410,7 @@ static void snapshot(bl_run_ctx *c, int64_t t0, bl_progress_snap *s) {
     s->items_done = atomic_load(&c->items_committed);
     s->items_failed = atomic_load(&c->items_failed);
     s->items_warned = atomic_load(&c->items_warned);
+    s->mem_estimate = c->mem.total;
     s->audio_s = (double)atomic_load(&c->samples_done) / (c->rate > 0 ? c->rate : 1);
     s->wall_s = (double)(bl_now_ns() - t0) * 1e-9;
     for (int i = 0; i < BL_ST_COUNT; i++) {
@@ -432,8 +525,9 @@ bl_status bl_pipeline_run(const bl_run_opts *o, bl_run_result *result) {
     char started[40], ended[40];
     utc_now(started, sizeof started);
     if (s == BL_OK) s = setup_card(c);
-    if (s == BL_OK) s = setup_model(c, result->backend, sizeof result->backend);
+    if (s == BL_OK) s = setup_graph(c);
     if (s == BL_OK) s = setup_plan(c);
+    if (s == BL_OK) s = setup_exec(c, result->backend, sizeof result->backend);
     if (s == BL_OK) s = setup_outdir(c);
     if (s == BL_OK) s = setup_slots(c);
     if (s == BL_OK) {
@@ -501,8 +595,18 @@ bl_status bl_pipeline_dry_run(const bl_run_opts *o, FILE *f) {
     }
     s = bl_config_dump(c->cfg, f);
     if (s == BL_OK) s = setup_card(c);
+    if (s == BL_OK) s = setup_graph(c);
     if (s == BL_OK) s = setup_plan(c);
+    const bl_exec_backend *be = NULL;
+    if (s == BL_OK) s = pick_backend(c, &be);
+    if (s == BL_OK) s = estimate_memory(c, be, &c->mem);
     if (s == BL_OK) {
+        char est[512], lim[64], how[96];
+        bl_memest_format(&c->mem, est, sizeof est);
+        int64_t limit = bl_sys_memory_limit(how, sizeof how);
+        bl_format_size((uint64_t)limit, lim, sizeof lim);
+        fprintf(f, "\n# memory: about %s; this process may use %s (%s)%s", est, lim, how,
+                limit > 0 && c->mem.total > limit ? " — TOO MUCH: the run would be refused" : "");
         fprintf(f, "\n# model: %s (%s %s), %d classes:", c->cfg->model, c->card.name, c->card.version, c->n_classes);
         for (int k = 0; k < c->n_classes; k++) fprintf(f, " %s", c->card.classes[k]);
         fprintf(f,

@@ -24,6 +24,7 @@
 
 #include "config.h"         /* bl_config */
 #include "frontend.h"       /* bl_frontend */
+#include "memest.h"         /* bl_memest */
 #include "io/outputs.h"     /* bl_outdir */
 #include "io/sources.h"     /* bl_plan */
 #include "models/card.h"    /* bl_model_card */
@@ -90,6 +91,7 @@ typedef struct {
     bl_model_card card;
     bl_graph *graph;
     bl_exec *ex;
+    bl_memest mem;        /* what the configuration was estimated to need (core/memest.h) */
     char model_onnx[4096];
     char model_sha256[65];
     bl_frontend_params fp;

@@ -3,13 +3,7 @@
  */
 #include "progress.h"
 
-#include <sys/resource.h> /* getrusage for the peak RSS */
-
-int64_t bl_peak_rss_bytes(void) {
-    struct rusage ru;
-    if (getrusage(RUSAGE_SELF, &ru) != 0) return 0;
-    return (int64_t)ru.ru_maxrss * 1024; /* Linux reports KiB */
-}
+#include "sysinfo.h" /* bl_sys_peak_rss_bytes for the summary */
 
 static double rtf(const bl_progress_snap *s) { return s->wall_s > 0 ? s->audio_s / s->wall_s : 0; }
 
@@ -75,5 +69,7 @@ void bl_progress_summary(FILE *f, const bl_progress_snap *s) {
     for (int i = 0; i < BL_PROGRESS_STAGES; i++)
         fprintf(f, " %s %.1f s (%.0f%%)%s", s->stage_names[i], s->busy_s[i],
                 total > 0 ? 100 * s->busy_s[i] / total : 0, i + 1 < BL_PROGRESS_STAGES ? "," : "");
-    fprintf(f, "; peak RSS %.1f MiB\n", (double)bl_peak_rss_bytes() / (1 << 20));
+    fprintf(f, "; peak RSS %.1f MiB", (double)bl_sys_peak_rss_bytes() / (1 << 20));
+    if (s->mem_estimate > 0) fprintf(f, " (estimated %.1f MiB)", (double)s->mem_estimate / (1 << 20));
+    fputc('\n', f);
 }

@@ -2,7 +2,7 @@
  * terminal, one JSON object per second (`--progress json`), and the end-of-run summary.
  *
  * Defines: bl_progress_snap (one reading of the run's counters), bl_progress_line(),
- * bl_progress_json(), bl_progress_summary(), bl_peak_rss_bytes().
+ * bl_progress_json(), bl_progress_summary().
  *
  * Threading: pure formatting of a snapshot; call from one thread (the caller's in `run`).
  */
@@ -22,6 +22,7 @@ typedef struct {
     double wall_s;
     double busy_s[BL_PROGRESS_STAGES]; /* time each stage spent working */
     const char *stage_names[BL_PROGRESS_STAGES];
+    int64_t mem_estimate; /* bytes the run was estimated to need (core/memest.h), 0 = unknown */
 } bl_progress_snap;
 
 /* Overwrite the terminal line on f: files, audio hours, realtime factor, ETA, slowest stage. */
@@ -31,7 +32,6 @@ void bl_progress_json(FILE *f, const bl_progress_snap *s);
 /* The end-of-run summary (several lines): audio hours, wall time, realtime factor, share of
  * time per stage, peak RSS. */
 void bl_progress_summary(FILE *f, const bl_progress_snap *s);
-/* Peak resident set size of this process (getrusage), bytes. */
-int64_t bl_peak_rss_bytes(void);
+
 
 #endif /* BL_PROGRESS_H */
