@@ -103,6 +103,8 @@ bl_status bl_config_set(bl_config *c, const char *assignment);
 bl_status bl_config_validate(const bl_config *c);
 /* Write the resolved config as YAML (every key, defaults included). */
 bl_status bl_config_dump(const bl_config *c, FILE *f);
+/* The same as "key.path=value" lines, one key a line (the run's fingerprint). */
+bl_status bl_config_dump_flat(const bl_config *c, FILE *f);
 /* True when the config file or a --set argument gave `path` ("frontend.hop_length"), even
  * at its default value; false for keys left at their defaults and for unknown paths. A
  * section path ("frontend.mel") is set when any key under it is. (The pipeline uses this

@@ -887,6 +887,44 @@ bl_status bl_keys_dump(const bl_key_table *t, const void *base, const char *head
     return BL_OK;
 }
 
+bl_status bl_keys_dump_flat(const bl_key_table *t, const void *base, FILE *f) {
+    BL_RETURN_IF(!t || !base || !f, BL_ERR_INVALID_ARG, "bl_keys_dump_flat: no table, document or stream");
+    for (size_t i = 0; i < t->n; i++) {
+        const bl_config_key *k = &t->rows[i];
+        if (k->flags & (BL_CK_ITEM | BL_CK_ALIAS)) continue;
+        if (k->type != BL_CK_SOURCES) {
+            char *v = NULL;
+            size_t vl = 0;
+            FILE *m = open_memstream(&v, &vl);
+            BL_RETURN_IF(!m, BL_ERR_NOMEM, "out of memory writing the %s", t->what);
+            put_value(m, base, k, 0);
+            fclose(m);
+            fprintf(f, "%s=%s\n", k->path, v && v[0] == ' ' ? v + 1 : v ? v : ""); /* inline values start with ' ' */
+            free(v);
+            continue;
+        }
+        size_t n = 0;
+        const bl_source_cfg *src = sources_of(base, k, &n);
+        fprintf(f, "%s.count=%zu\n", k->path, n);
+        for (size_t j = 0; j < n; j++) {
+            const char *names[4] = {"path", "time_pattern", "start", "end"};
+            const char *vals[4] = {src[j].path, src[j].time_pattern, src[j].start, src[j].end};
+            for (int q = 0; q < 4; q++) {
+                fprintf(f, "%s[%zu].%s=", k->path, j, names[q]);
+                bl_config_put_string(f, vals[q]);
+                fputc('\n', f);
+            }
+        }
+    }
+    BL_RETURN_IF(ferror(f), BL_ERR_IO, "writing the %s failed", t->what);
+    return BL_OK;
+}
+
+bl_status bl_config_dump_flat(const bl_config *c, FILE *f) {
+    BL_RETURN_IF(!c || !f, BL_ERR_INVALID_ARG, "bl_config_dump_flat: no config or stream");
+    return bl_keys_dump_flat(&k_table, c, f);
+}
+
 bl_status bl_config_dump(const bl_config *c, FILE *f) {
     BL_RETURN_IF(!c || !f, BL_ERR_INVALID_ARG, "bl_config_dump: no config or stream");
     return bl_keys_dump(&k_table, c,

@@ -127,6 +127,9 @@ bl_status bl_keys_write_markdown(const bl_key_table *t, FILE *f);
 bl_status bl_keys_write_text(const bl_key_table *t, FILE *f);
 /* Every key of the document at `base` as YAML, after the comment line `header`. */
 bl_status bl_keys_dump(const bl_key_table *t, const void *base, const char *header, FILE *f);
+/* Every key as one "path=value" line (sources as sources.count and sources[i].field lines):
+ * the form the run fingerprint compares line by line (bl_fingerprint_diff). */
+bl_status bl_keys_dump_flat(const bl_key_table *t, const void *base, FILE *f);
 /* True when every key of the documents at a and b holds the same value. */
 bool bl_keys_equal(const bl_key_table *t, const void *a, const void *b);
 

@@ -38,13 +38,13 @@ bl_status bl_rundesc_sha256_file(const char *path, char out[65]) {
     return BL_OK;
 }
 
-/* The config as YAML text (malloc'ed), or NULL. */
-static char *dump(const bl_config *cfg) {
+/* The config as YAML text, or flat "key=value" lines (malloc'ed), or NULL. */
+static char *dump(const bl_config *cfg, bool flat) {
     char *text = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&text, &len);
     if (!f) return NULL;
-    bl_status s = bl_config_dump(cfg, f);
+    bl_status s = flat ? bl_config_dump_flat(cfg, f) : bl_config_dump(cfg, f);
     fclose(f);
     if (s != BL_OK) {
         free(text);
@@ -61,12 +61,12 @@ char *bl_rundesc_fingerprint(const bl_run_ctx *c) {
     cfg.runtime.progress = def.runtime.progress;
     cfg.runtime.files_in_flight = def.runtime.files_in_flight;
     cfg.runtime.block_seconds = def.runtime.block_seconds;
-    char *text = dump(&cfg);
+    char *text = dump(&cfg, true); /* key=value lines: a refused resume names the keys */
     bl_config_free(&def);
     if (!text) return NULL;
     bl_strbuf b = {0};
     bl_strbuf_puts(&b, text);
-    bl_strbuf_printf(&b, "model_sha256: %s\n", c->model_sha256);
+    bl_strbuf_printf(&b, "model.sha256=%s\n", c->model_sha256);
     free(text);
     if (b.oom) {
         bl_strbuf_free(&b);
@@ -109,7 +109,7 @@ char *bl_rundesc_json(const bl_run_ctx *c, const char *started, const char *ende
     bl_strbuf_puts(&b, ",\n  \"config_file\": ");
     if (c->o->config_path) bl_strbuf_json_string(&b, c->o->config_path);
     else bl_strbuf_puts(&b, "null");
-    char *cfg = dump(c->cfg);
+    char *cfg = dump(c->cfg, false);
     bl_strbuf_puts(&b, ",\n  \"config\": ");
     bl_strbuf_json_string(&b, cfg ? cfg : "");
     free(cfg);

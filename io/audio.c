@@ -871,3 +871,39 @@ bl_status bl_audio_stream_next(bl_audio_stream *s, const float **planar, size_t 
     *planar = s->planar;
     return bl_audio_stream_read(s, s->planar, s->block, s->block, n);
 }
+
+/* ---- libmpg123's printouts ------------------------------------------------------------- */
+
+/* libsndfile decodes MP3 through libmpg123 without its MPG123_QUIET flag, so a damaged MP3
+ * makes libmpg123 print "Note: Illegal Audio-MPEG-Header ..." and "Warning: Xing stream
+ * size off ..." straight to stderr, past baleen's own messages (the decode error that
+ * follows, if any, is reported through errors.csv as usual). The `baleen` executable exports
+ * this mpg123_new (CMakeLists.txt: --export-dynamic-symbol), which libsndfile's call binds
+ * to: it creates the handle with the real one and sets MPG123_QUIET on it. Nothing else of
+ * libmpg123 changes. The numbers are libmpg123's stable ABI (mpg123.h: MPG123_ADD_FLAGS is
+ * the third enum mpg123_parms value, MPG123_QUIET the flag 0x20). */
+#include <dlfcn.h>   /* dlsym(RTLD_NEXT): the real libmpg123 functions */
+#include <pthread.h> /* pthread_once: look them up once */
+
+typedef struct mpg123_handle_struct mpg123_handle;
+mpg123_handle *mpg123_new(const char *decoder, int *error);
+
+static mpg123_handle *(*g_mpg123_new)(const char *, int *);
+static int (*g_mpg123_param2)(mpg123_handle *, int, long, double);
+static pthread_once_t g_mpg123_once = PTHREAD_ONCE_INIT;
+
+static void mpg123_lookup(void) {
+    *(void **)&g_mpg123_new = dlsym(RTLD_NEXT, "mpg123_new");
+    *(void **)&g_mpg123_param2 = dlsym(RTLD_NEXT, "mpg123_param2");
+}
+
+mpg123_handle *mpg123_new(const char *decoder, int *error) {
+    pthread_once(&g_mpg123_once, mpg123_lookup);
+    if (!g_mpg123_new) {
+        if (error) *error = -1; /* MPG123_ERR */
+        return NULL;
+    }
+    mpg123_handle *h = g_mpg123_new(decoder, error);
+    if (h && g_mpg123_param2) g_mpg123_param2(h, 2 /* MPG123_ADD_FLAGS */, 0x20 /* MPG123_QUIET */, 0.0);
+    return h;
+}
