@@ -270,9 +270,8 @@ static void header(bl_strbuf *b, const bl_run_ctx *c, bl_table_id t) {
     } else {
         bl_strbuf_printf(b, "source,channel,start_s,end_s%s", utc);
         for (int k = 0; k < c->n_classes; k++) {
-            char q[512];
-            bl_csv_quote(c->card.classes[k], q, sizeof q);
-            bl_strbuf_printf(b, ",%s", q);
+            bl_strbuf_puts(b, ",");
+            bl_csv_append(b, c->card.classes[k]);
         }
     }
 }
@@ -304,9 +303,11 @@ static bl_status setup_outdir(bl_run_ctx *c) {
     for (size_t k = 0; k < c->plan.n_items; k++) {
         c->done[k] = bl_outdir_item_done(c->od, (int64_t)k);
         if (c->o->resume) {
-            char key[4200];
-            bl_run_item_key(c, (int64_t)k, key, sizeof key);
-            BL_TRY(bl_outdir_verify_item_key(c->od, (int64_t)k, key));
+            char *key = bl_run_item_key(c, (int64_t)k);
+            BL_CHECK_ALLOC(key);
+            bl_status ks = bl_outdir_verify_item_key(c->od, (int64_t)k, key);
+            free(key);
+            BL_TRY(ks);
         }
     }
     for (size_t i = 0; i < c->plan.n_inputs; i++) {

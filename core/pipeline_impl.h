@@ -153,8 +153,9 @@ void *bl_stage_scorer(void *arg);
  * OUT/features/ (only where the filesystem has no unnamed temporary files). Call with the
  * output directory locked, before the readers start. */
 bl_status bl_run_features_sweep(const bl_run_ctx *c);
-/* The journal key of a work item: "path|channel|start_s|end_s" (scorer.c). */
-void bl_run_item_key(const bl_run_ctx *c, int64_t item, char *buf, size_t cap);
+/* The journal key of a work item: "path|channel|start_s|end_s" (scorer.c), malloc'ed; NULL
+ * when out of memory. */
+char *bl_run_item_key(const bl_run_ctx *c, int64_t item);
 
 /* rundesc.c: run.json body and the resume fingerprint. Strings are malloc'ed. */
 char *bl_rundesc_json(const bl_run_ctx *c, const char *started, const char *ended,

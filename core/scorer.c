@@ -37,7 +37,7 @@ typedef struct {
     bl_eventer *ev;
     bl_strbuf rows[BL_TABLE_COUNT];
     int64_t n_rows[BL_TABLE_COUNT];
-    char prefix[1200]; /* "source,channel" quoted */
+    char *prefix;      /* "source,channel", the source RFC 4180-quoted (malloc'ed) */
     int64_t first, last_end; /* samples covered by its windows (first = -1: none) */
     bl_event_row *evs;       /* output.clips: events held until the item ends */
     size_t n_evs, cap_evs;
@@ -69,12 +69,7 @@ static void put_utc(open_item *it, bl_strbuf *b, double t_s) {
     bl_strbuf_printf(b, ",%s", iso);
 }
 
-static void put_class(bl_strbuf *b, const char *name) {
-    char q[512];
-    size_t n = bl_csv_quote(name, q, sizeof q);
-    if (n < sizeof q) bl_strbuf_puts(b, q);
-    else bl_strbuf_puts(b, "class");
-}
+static void put_class(bl_strbuf *b, const char *name) { bl_csv_append(b, name); }
 
 static bl_status on_segment(void *user, const bl_segment_row *r) {
     open_item *it = user;
@@ -166,6 +161,7 @@ static void free_item(open_item *it) {
     for (int t = 0; t < BL_TABLE_COUNT; t++) bl_strbuf_free(&it->rows[t]);
     bl_strbuf_free(&it->warn_stage);
     bl_strbuf_free(&it->warn);
+    free(it->prefix);
     free(it->evs);
     free(it);
 }
@@ -176,9 +172,15 @@ static bl_status open_new(bl_run_ctx *c, int64_t item, open_item **out) {
     const bl_work_item *wi = &c->plan.items[item];
     const bl_input *in = &c->plan.inputs[wi->input];
     it->c = c, it->item = item, it->input = wi->input, it->channel = wi->channel, it->first = -1;
-    char q[1100];
-    size_t n = bl_csv_quote(in->key, q, sizeof q);
-    snprintf(it->prefix, sizeof it->prefix, "%s,%d", n < sizeof q ? q : "?", wi->channel);
+    bl_strbuf pre = {0};
+    bl_csv_append(&pre, in->key);
+    bl_strbuf_printf(&pre, ",%d", wi->channel);
+    if (pre.oom) {
+        bl_strbuf_free(&pre);
+        free_item(it);
+        return BL_ERROR(BL_ERR_NOMEM, "out of memory");
+    }
+    it->prefix = pre.data;
     bl_window_geom g = {c->rate, (int64_t)c->win * c->hop_len, (int64_t)c->hop_f * c->hop_len, c->n_classes};
     double align = 0;
     if (in->has_utc) {
@@ -223,18 +225,21 @@ static bl_status push_windows(open_item *it, const int64_t *start, const float *
     return BL_OK;
 }
 
-void bl_run_item_key(const bl_run_ctx *c, int64_t item, char *buf, size_t cap) {
+char *bl_run_item_key(const bl_run_ctx *c, int64_t item) {
     const bl_work_item *wi = &c->plan.items[item];
     const bl_input *in = &c->plan.inputs[wi->input];
-    snprintf(buf, cap, "%s|%d|%.6f|%.6f", in->path, wi->channel, in->start_s, in->end_s);
+    size_t cap = strlen(in->path) + 96;
+    char *k = malloc(cap);
+    if (k) snprintf(k, cap, "%s|%d|%.6f|%.6f", in->path, wi->channel, in->start_s, in->end_s);
+    return k;
 }
 
 /* Commit an item: its rows (it != NULL), or its failure (it may be NULL). */
 static bl_status commit(bl_run_ctx *c, int64_t item, open_item *it, const bl_score_msg *fail) {
     const bl_work_item *wi = &c->plan.items[item];
     const bl_input *in = &c->plan.inputs[wi->input];
-    char key[4200];
-    bl_run_item_key(c, item, key, sizeof key);
+    char *key = bl_run_item_key(c, item);
+    BL_CHECK_ALLOC(key);
     bl_item_result r = {0};
     r.item = item;
     r.key = key;
@@ -258,7 +263,9 @@ static bl_status commit(bl_run_ctx *c, int64_t item, open_item *it, const bl_sco
         r.error_status = fail ? fail->status : BL_ERR_INTERNAL;
         BL_LOG_W("run: %s (channel %d) failed: %s", in->key, wi->channel, r.error_message);
     }
-    BL_TRY(bl_outdir_commit_item(c->od, &r));
+    bl_status s = bl_outdir_commit_item(c->od, &r);
+    free(key);
+    BL_TRY(s);
     atomic_fetch_add(&c->items_committed, 1);
     if (r.failed) atomic_fetch_add(&c->items_failed, 1);
     else if (r.warning_message && r.warning_message[0]) atomic_fetch_add(&c->items_warned, 1);

@@ -290,23 +290,6 @@ static void note_list_free(note_list *l) {
     memset(l, 0, sizeof *l);
 }
 
-static void csv_field(bl_strbuf *b, const char *s) {
-    size_t need = bl_csv_quote(s, NULL, 0);
-    char small[512];
-    if (need < sizeof small) {
-        bl_csv_quote(s, small, sizeof small);
-        bl_strbuf_append(b, small, need);
-        return;
-    }
-    char *big = malloc(need + 1);
-    if (!big) {
-        b->oom = true;
-        return;
-    }
-    bl_csv_quote(s, big, need + 1);
-    bl_strbuf_append(b, big, need);
-    free(big);
-}
 
 /* Replace `name` (errors.csv or warnings.csv) with the list; removed when the list is empty. */
 static bl_status write_note_csv(bl_outdir *od, const note_list *l, const char *name, bool with_status) {
@@ -322,15 +305,15 @@ static bl_status write_note_csv(bl_outdir *od, const note_list *l, const char *n
     bl_strbuf_puts(&b, with_status ? "source,channel,stage,status,message\n" : "source,channel,stage,message\n");
     for (size_t i = 0; i < l->n; i++) {
         const failure *f = &l->v[i];
-        csv_field(&b, f->source);
+        bl_csv_append(&b, f->source);
         bl_strbuf_printf(&b, ",%d,", f->channel);
-        csv_field(&b, f->stage);
+        bl_csv_append(&b, f->stage);
         if (with_status) {
             bl_strbuf_append(&b, ",", 1);
-            csv_field(&b, f->status);
+            bl_csv_append(&b, f->status);
         }
         bl_strbuf_append(&b, ",", 1);
-        csv_field(&b, f->message);
+        bl_csv_append(&b, f->message);
         bl_strbuf_append(&b, "\n", 1);
     }
     if (b.oom) s = BL_ERROR(BL_ERR_NOMEM, "out of memory writing %s", name);
@@ -1061,6 +1044,24 @@ void bl_outdir_abort(bl_outdir *od) {
     free(od->st);
     free(od->dir);
     free(od);
+}
+
+void bl_csv_append(bl_strbuf *b, const char *field) {
+    size_t need = bl_csv_quote(field, NULL, 0);
+    char small[512];
+    if (need < sizeof small) {
+        bl_csv_quote(field, small, sizeof small);
+        bl_strbuf_append(b, small, need);
+        return;
+    }
+    char *big = malloc(need + 1);
+    if (!big) {
+        b->oom = true;
+        return;
+    }
+    bl_csv_quote(field, big, need + 1);
+    bl_strbuf_append(b, big, need);
+    free(big);
 }
 
 size_t bl_csv_quote(const char *field, char *buf, size_t cap) {

@@ -68,6 +68,7 @@
 #include <stdio.h>
 
 #include "../core/error.h"
+#include "json.h" /* bl_strbuf for bl_csv_append */
 
 typedef enum { BL_TABLE_SEGMENTS = 0, BL_TABLE_EVENTS = 1, BL_TABLE_WINDOW_SCORES = 2, BL_TABLE_COUNT } bl_table_id;
 
@@ -144,5 +145,7 @@ void bl_outdir_abort(bl_outdir *od);
  * snprintf: returns the quoted length (excluding NUL); when that is >= cap nothing is written
  * (buf may be NULL with cap 0 to ask for the size). */
 size_t bl_csv_quote(const char *field, char *buf, size_t cap);
+/* The same appended to b, whatever its length (b->oom on allocation failure). */
+void bl_csv_append(bl_strbuf *b, const char *field);
 
 #endif
