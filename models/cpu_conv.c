@@ -33,6 +33,11 @@
  * come in (cpu_layout.c says why); BL_CPU_LAYOUT_KERNELS=0 sends them back to oneDNN (to
  * compare). A binary op that cpu_fuse.c writes in place keeps its first source's layout.
  *
+ * In the reference mode (no_fusion), which also re-runs the items whose inputs hold NaN or
+ * inf (exec_cpu.c), a Conv's fused activation runs in plain C after the primitive, MaxPool
+ * always runs in plain C and Winograd is off: oneDNN's ReLU and Clip post-ops and its max
+ * pooling turn NaN into finite values, and Winograd spreads it over whole tiles.
+ *
  * Owns: every step's primitives, memory objects and packed weights.
  * Threading: steps run on one thread; oneDNN forks its OpenMP team.
  */
@@ -116,6 +121,8 @@ typedef struct {
     bl_cpu_view v_src[2], v_dst;
     bool swish_after; /* the fused swish runs as cpu_swish.c's pass after the primitive */
     bool skinny;  /* convolution as im2col + cpu_skinny.c (a few output pixels, large weights) */
+    bool act_after; /* reference mode: the node's fused activation runs in plain C on the
+                     * plain result (bl_cpu_apply_act) instead of as a oneDNN post-op */
     int64_t sk_rows;          /* output pixels (batch included) */
     size_t sk_xp_off, sk_acc_off, sk_part_off; /* workspace: row panels, [rows][OC] sums, partial sums */
 } inst;
@@ -208,10 +215,12 @@ static bl_status add_act(dnnl_post_ops_t po, bl_op act, float a, float b) {
     return BL_OK;
 }
 
-/* The node's own fused activation, then the sum of a fused residual Add, then what followed
- * (a swish only when !swish_after: then cpu_swish.c applies it to the result). */
-static bl_status add_post_ops(dnnl_post_ops_t po, const bl_node *nd, const bl_cpu_fuse *fu, bool swish_after) {
-    BL_TRY(add_act(po, nd->fused_act, nd->act_alpha, nd->act_beta));
+/* The node's own fused activation (unless act_after: then it runs in plain C), then the sum
+ * of a fused residual Add, then what followed (a swish only when !swish_after: then
+ * cpu_swish.c applies it to the result). */
+static bl_status add_post_ops(dnnl_post_ops_t po, const bl_node *nd, const bl_cpu_fuse *fu, bool swish_after,
+                              bool act_after) {
+    if (!act_after) BL_TRY(add_act(po, nd->fused_act, nd->act_alpha, nd->act_beta));
     if (fu->sum_t >= 0) DNNL_TRY(dnnl_post_ops_append_sum(po, 1.f), "sum post-op");
     if (fu->post == BL_CPU_POST_RELU) BL_TRY(add_act(po, BL_OP_RELU, 0.f, 0.f));
     if (fu->post == BL_CPU_POST_SWISH && !swish_after)
@@ -343,7 +352,9 @@ static bool try_custom(bl_cpu_exec *ex, const bl_cpu_step *st, const dnnl_priv *
                        const dnnl_memory_desc_t *usrc, const dnnl_memory_desc_t *udst) {
     const bl_node *nd = st->node;
     const bl_cpu_fuse *fu = &ex->fuse[st->ni];
-    if (getenv("BL_CPU_LAYOUT_KERNELS") && !strcmp(getenv("BL_CPU_LAYOUT_KERNELS"), "0")) return false;
+    /* (the reference mode's plain MaxPool below is not optional: it is exact for NaN) */
+    if (!ex->opts.no_fusion && getenv("BL_CPU_LAYOUT_KERNELS") && !strcmp(getenv("BL_CPU_LAYOUT_KERNELS"), "0"))
+        return false;
     if (p->kind == K_GAP) {
         if (nd->fused_act != BL_OP_NONE || !bl_cpu_view_of(&usrc[0], &it->v_src[0])) return false;
         it->out_md = *udst;
@@ -354,11 +365,20 @@ static bool try_custom(bl_cpu_exec *ex, const bl_cpu_step *st, const dnnl_priv *
         const geom *gm = &p->gm;
         int r = p->nd;
         if (st->node->op != BL_OP_MAX_POOL || nd->fused_act != BL_OP_NONE || fu->post != BL_CPU_POST_NONE ||
-            !p->out_any || !bl_cpu_view_of(&usrc[0], &it->v_src[0]) || it->v_src[0].cb == 0)
+            !bl_cpu_view_of(&usrc[0], &it->v_src[0]))
             return false;
         int64_t taps = 1;
         for (int i = 0; i + 1 < gm->sp; i++) taps *= gm->kernel[i];
         if (taps > 1024) return false;
+        if (it->v_src[0].cb == 0) {
+            /* plain: oneDNN's pooling is faster there but drops NaN, so only the reference
+             * mode (exact for NaN, exec_cpu.c) runs it here, one lane per channel */
+            if (!ex->opts.no_fusion) return false;
+            it->out_md = *udst;
+            it->out_plain = true;
+            return bl_cpu_view_of(&it->out_md, &it->v_dst) && it->v_dst.cb == 0;
+        }
+        if (!p->out_any) return false;
         int cb = it->v_src[0].cb;
         dnnl_format_tag_t tag = lane_tag(r, cb);
         if (tag == dnnl_format_tag_undef ||
@@ -513,9 +533,10 @@ static void run_skinny(bl_cpu_exec *ex, const bl_cpu_step *st, const dnnl_priv *
         for (int64_t c = 0; c < OC; c++) {
             int64_t off = base + view_chan(vd, c);
             float v = a[c];
-            if (relu1) v = v > 0.f ? v : 0.f;
+            /* ReLU keeps NaN (ONNX; oneDNN's post-op would drop it) */
+            if (relu1) v = v <= 0.f ? 0.f : v;
             if (sum) v += y[off]; /* the addend shares the buffer (in place) */
-            if (relu2) v = v > 0.f ? v : 0.f;
+            if (relu2) v = v <= 0.f ? 0.f : v;
             y[off] = v;
         }
     }
@@ -600,7 +621,10 @@ static bl_status build_inst(bl_cpu_exec *ex, bl_cpu_step *st, int64_t n, inst *i
     dnnl_post_ops_t po;
     dnnl_post_ops_create(&po);
     it->swish_after = fu->post == BL_CPU_POST_SWISH && bl_cpu_swish_available();
-    if (p->kind == K_CONV || p->kind == K_BINARY) s = add_post_ops(po, nd, fu, it->swish_after);
+    /* the reference mode (exact for NaN, exec_cpu.c) applies the Conv's activation itself:
+     * oneDNN's ReLU and Clip post-ops turn NaN into a bound */
+    it->act_after = ex->opts.no_fusion && p->kind == K_CONV && nd->fused_act != BL_OP_NONE;
+    if (p->kind == K_CONV || p->kind == K_BINARY) s = add_post_ops(po, nd, fu, it->swish_after, it->act_after);
     if (s == BL_OK) dnnl_primitive_attr_set_post_ops(attr, po);
     dnnl_post_ops_destroy(po);
     if (s != BL_OK) goto done;
@@ -658,7 +682,10 @@ static bl_status build_inst(bl_cpu_exec *ex, bl_cpu_step *st, int64_t n, inst *i
         /* Winograd first where it pays (wino_eligible), then direct: each through the same
          * layout attempts. */
         ds = dnnl_unimplemented;
-        for (int alg_i = wino_eligible(gm, groups, w, ty, r, n) ? 0 : 1; alg_i < 2 && ds != dnnl_success; alg_i++) {
+        /* not in the reference mode (exact for NaN): Winograd's tile transforms spread a NaN
+         * or inf over a whole output tile, beyond the taps that read it */
+        bool wino = !ex->opts.no_fusion && wino_eligible(gm, groups, w, ty, r, n);
+        for (int alg_i = wino ? 0 : 1; alg_i < 2 && ds != dnnl_success; alg_i++) {
             dnnl_alg_kind_t alg = alg_i == 0 ? dnnl_convolution_winograd : dnnl_convolution_direct;
             for (int attempt = blocked_src ? 0 : 1; attempt < 3; attempt++) {
                 const dnnl_memory_desc_t *src_a = attempt == 0 ? &usrc[0] : attempt == 1 ? &blk_src : &any_src;
@@ -740,6 +767,10 @@ static bl_status build_inst(bl_cpu_exec *ex, bl_cpu_step *st, int64_t n, inst *i
         if (need_plain && (s = make_reorder(ex, dmd, &udst, &it->re_dst)) != BL_OK) goto done;
         it->out_md = need_plain ? udst : *dmd;
         it->out_plain = dnnl_memory_desc_equal(&it->out_md, &udst);
+        if (it->act_after && !it->out_plain) {
+            s = BL_ERROR(BL_ERR_INTERNAL, "reference mode: a Conv result with an activation must be plain");
+            goto done;
+        }
         it->dst_off = off;
         if (it->re_dst) off += align64(dnnl_memory_desc_get_size(dmd));
         it->scratch_off = off;
@@ -815,6 +846,9 @@ static bl_status run_dnnl(bl_cpu_exec *ex, bl_cpu_step *st, int64_t n) {
     if (it->swish_after) /* the whole buffer, padded channel lanes included (swish(0) = 0) */
         bl_cpu_swish_inplace(ex->ptr[p->out_t], (int64_t)(dnnl_memory_desc_get_size(&it->out_md) / sizeof(float)),
                              it->threads);
+    if (it->act_after) /* plain result (build_inst checked) */
+        bl_cpu_apply_act(st->node->fused_act, st->node->act_alpha, st->node->act_beta, ex->ptr[p->out_t],
+                         bl_cpu_numel(ex, p->out_t, n));
     ex->md[p->out_root] = it->out_plain ? NULL : &it->out_md;
     return BL_OK;
 }

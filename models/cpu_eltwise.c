@@ -4,7 +4,8 @@
  * maths (Relu ... Abs, Clip with constant or run-time bounds) and the broadcasting binary
  * ops (Add, Sub, Mul, Div, Pow, Min, Max (variadic), PRelu). float32 runs a fast path
  * (rows of the output with a contiguous or scalar operand); int64 and mixed-type Pow run a
- * generic path in double/int64. Owns nothing beyond each step's small parameter block.
+ * generic path in double/int64. NaN propagates as in ONNX: Relu, Clip, HardSigmoid, Min and
+ * Max of a NaN are NaN. Owns nothing beyond each step's small parameter block.
  * Threading: steps are run by one thread; loops fork OpenMP teams.
  */
 #include <math.h>   /* expf, erff, powf, ... */
@@ -192,13 +193,15 @@ static bl_status run_unary(bl_cpu_exec *ex, bl_cpu_step *st, int64_t n) {
     }
     switch (nd->op) {
 #define U(OP, EXPR) case OP: _Pragma("omp parallel for if (cnt > PAR_MIN)") for (int64_t i = 0; i < cnt; i++) { float v = x[i]; y[i] = (EXPR); } break;
-    U(BL_OP_RELU, v > 0.f ? v : 0.f)
+    /* NaN in, NaN out, as ONNX says: comparisons written so that a NaN takes the `v` branch
+     * (fmaxf/fminf and `v > 0 ? v : 0` would turn it into a bound) */
+    U(BL_OP_RELU, v <= 0.f ? 0.f : v)
     U(BL_OP_LEAKY_RELU, v >= 0.f ? v : a * v)
     U(BL_OP_ELU, v >= 0.f ? v : a * (expf(v) - 1.f))
     U(BL_OP_SELU, v > 0.f ? c * v : c * (a * expf(v) - a))
-    U(BL_OP_CLIP, fminf(fmaxf(v, a), b)) /* min > max gives max, as ONNX says */
+    U(BL_OP_CLIP, bl_clip_nan(v, a, b)) /* min > max gives max, as ONNX says */
     U(BL_OP_SIGMOID, 1.f / (1.f + expf(-v)))
-    U(BL_OP_HARD_SIGMOID, fmaxf(0.f, fminf(1.f, a * v + b)))
+    U(BL_OP_HARD_SIGMOID, bl_clip_nan(a * v + b, 0.f, 1.f))
     U(BL_OP_HARD_SWISH, v * fmaxf(0.f, fminf(1.f, v / 6.f + 0.5f)))
     U(BL_OP_TANH, tanhf(v))
     U(BL_OP_SOFTPLUS, v > 20.f ? v : log1pf(expf(v)))

@@ -101,6 +101,18 @@ struct bl_cpu_exec {
     double *prof;
     int64_t prof_runs;
     struct bl_cpu_chunk *wpool; /* packed weights of the first instance of every step */
+    /* Non-finite inputs (exec_cpu.c). oneDNN's ReLU and Clip post-ops and its max pooling
+     * turn NaN into finite values, so run() scans the graph inputs, and the items holding a
+     * NaN or an infinity are run again by `ref`, an executor of the same graph in reference
+     * mode (no_fusion, exact for NaN), created at the first such batch. item_major: every
+     * graph input is batch-free or item-major (N in dim 0) and every output item-major, so
+     * ref runs those items one by one at batch 1 and the others keep their results;
+     * otherwise it runs the whole batch. Not used by a reference-mode executor itself. */
+    struct bl_cpu_exec *ref;
+    bool item_major;
+    bool *nf_item;          /* per item of the current run: its inputs hold a NaN or inf */
+    const void **ref_in;    /* per graph input / output: one item's data, for ref */
+    void **ref_out;
 };
 
 /* Buffer of tensor t during the current run. */
@@ -235,17 +247,26 @@ bool bl_cpu_view_of(const dnnl_memory_desc_t *md, bl_cpu_view *v);
 /* GlobalAveragePool of x (view v) into plain y[N*C]. */
 void bl_cpu_gap_view(const float *x, const bl_cpu_view *v, float *y, int threads);
 /* y = x op s[n, c] (op: Add, Sub, Mul; s a per-channel [N, C, 1, ...] tensor in view vs),
- * then max(0, ·) when relu; y (view vy, same shape as x) may be x. */
+ * then max(0, ·) when relu (NaN stays NaN); y (view vy, same shape as x) may be x. */
 void bl_cpu_chan_binary_view(bl_op op, const float *x, const bl_cpu_view *vx, const float *s,
                              const bl_cpu_view *vs, float *y, const bl_cpu_view *vy, bool relu, int threads);
-/* MaxPool of x (view vx, channels in lanes: cb >= 1) into y (view vy: the output shape in
- * the same lane layout). k, s, d, p: kernel, strides, dilations (>= 1) and left pads of
- * the three spatial slots of a view (leading unused slots 1, 1, 1, 0); taps outside the
- * input are skipped (ONNX pads MaxPool with -inf), and each window must hold one. */
+/* MaxPool of x (view vx: channels in lanes, cb >= 1, or plain channel-major, cb == 0) into
+ * y (view vy: the output shape in the same kind of layout). k, s, d, p: kernel, strides,
+ * dilations (>= 1) and left pads of the three spatial slots of a view (leading unused slots
+ * 1, 1, 1, 0); taps outside the input are skipped (ONNX pads MaxPool with -inf), and each
+ * window must hold one. A NaN tap makes the window's result NaN (ONNX). Plain layouts run
+ * one lane per channel: slow, used only by the reference mode (exact for NaN, exec_cpu.c). */
 void bl_cpu_maxpool_view(const float *x, const bl_cpu_view *vx, float *y, const bl_cpu_view *vy, const int64_t *k,
                          const int64_t *s, const int64_t *d, const int64_t *p, int threads);
 
-/* Apply a fused activation (bl_node.fused_act) in place on x[0..count). */
+/* min(max(v, lo), hi), where a NaN v stays NaN (fminf/fmaxf would return the bound) and
+ * lo > hi gives hi, as ONNX's Clip says. */
+static inline float bl_clip_nan(float v, float lo, float hi) {
+    float t = v < lo ? lo : v;
+    return t > hi ? hi : t;
+}
+
+/* Apply a fused activation (bl_node.fused_act) in place on x[0..count); NaN stays NaN. */
 void bl_cpu_apply_act(bl_op act, float alpha, float beta, float *x, int64_t count);
 
 #endif

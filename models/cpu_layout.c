@@ -4,7 +4,11 @@
  * block, e.g. nChw16c), bl_cpu_gap_view (GlobalAveragePool of such a tensor into a plain
  * [N, C] buffer) and bl_cpu_chan_binary_view (x op s[n, c], the per-channel Add/Sub/Mul of
  * squeeze-excitation blocks, with an optional ReLU) and bl_cpu_maxpool_view (MaxPool on a
- * channel-blocked or channels-last tensor, into the same layout).
+ * channel-blocked or channels-last tensor, into the same layout; on a plain one too, for the
+ * executor's reference mode, which re-runs items with non-finite inputs, exec_cpu.c).
+ *
+ * NaN: a NaN tap makes its MaxPool window NaN and ReLU keeps NaN, as ONNX says (oneDNN's
+ * pooling and ReLU post-op drop it); sums carry it by themselves.
  *
  * Why: oneDNN 2.6's pooling and binary primitives are slow for these two shapes. A
  * GlobalAveragePool of a small map in a channel-blocked layout runs its jit kernel once per
@@ -53,12 +57,17 @@ bool bl_cpu_view_of(const dnnl_memory_desc_t *md, bl_cpu_view *v) {
     return true;
 }
 
-/* Lanes per channel group and the groups per image: a block of cb channels, or all
- * channels when they are the innermost axis (cb == 1 and stride 1). */
+/* Lanes per channel group and the groups per image: a block of cb channels, all channels
+ * when they are the innermost axis (cb == 1 and stride 1), or one channel per group when
+ * they are channel-major (cb == 0: only MaxPool asks, see bl_cpu_maxpool_view). */
 static void groups_of(const bl_cpu_view *v, int64_t *lanes, int64_t *ngroups) {
     if (v->cb > 1) *lanes = v->cb, *ngroups = v->Cp / v->cb;
+    else if (v->cb == 0) *lanes = 1, *ngroups = v->C;
     else *lanes = v->C, *ngroups = 1;
 }
+
+/* Offset of channel group gidx within an image: a channel-last tensor has one group. */
+static inline int64_t group_off(const bl_cpu_view *v, int64_t gidx) { return v->cb == 1 ? 0 : gidx * v->sc; }
 
 /* Contiguous fast paths: a channel group's pixels one after another, `lanes` floats each
  * (nChw16c, nChw8c, channels-last). The bodies are compiled for AVX-512 and AVX2 as well
@@ -86,9 +95,9 @@ static inline __attribute__((always_inline)) void chan_pixel(bl_op op, bool relu
 #pragma omp simd
         for (int64_t l = 0; l < L; l++) py[l] = px[l] - sv[l];
     }
-    if (relu) {
+    if (relu) { /* NaN stays NaN (ONNX Relu); -0 becomes +0, as oneDNN's ReLU gives */
 #pragma omp simd
-        for (int64_t l = 0; l < L; l++) py[l] = py[l] > 0.f ? py[l] : 0.f;
+        for (int64_t l = 0; l < L; l++) py[l] = py[l] <= 0.f ? 0.f : py[l];
     }
 }
 
@@ -129,6 +138,17 @@ __attribute__((target("avx512f"))) static void chan_rows_avx512(bl_op op, bool r
 }
 #endif
 
+/* max(m, v) where a NaN on either side wins: ONNX (and ONNX Runtime) propagate NaN through
+ * MaxPool, where `v > m ? v : m` alone (vmaxps) drops a NaN tap. That keeps a NaN m, and the
+ * second select lets a NaN v in: a compare and a masked vmaxps per vector. Written
+ * as one `(v != v || v > m)` select it took 7.3 us instead of 5.3 on whalecall-small's first
+ * pool (one thread); this form, with AVX-512VL masks for its 8-lane rows, takes 5.4 (16-lane
+ * blocks: 2.4 us instead of 2.2). */
+static inline __attribute__((always_inline)) float max_nan(float m, float v) {
+    float t = v > m ? v : m;
+    return v != v ? v : t;
+}
+
 /* One output row of a max pool: OW pixels of L lanes, window rows at xg + rowoff[r], taps
  * along the row from iw = ow*sw - pw in steps of dw, those outside [0, IW) skipped. Tap by
  * tap over the whole row (a max into the row, which stays in L1): each pass is a branch-free
@@ -154,7 +174,7 @@ static inline __attribute__((always_inline)) void maxrow_body(const float *xg, c
                 const float *px = xr + ow * sw * xsw;
                 float *py = yr + ow * ysw;
 #pragma omp simd
-                for (int64_t l = 0; l < L; l++) py[l] = px[l] > py[l] ? px[l] : py[l];
+                for (int64_t l = 0; l < L; l++) py[l] = max_nan(py[l], px[l]);
             }
         }
     }
@@ -166,7 +186,8 @@ static inline __attribute__((always_inline)) void maxrow_body(const float *xg, c
 static void maxrow(MAXROW_ARGS) { LANES_DISPATCH(MAXROW_CALL, lanes); }
 #ifdef HAVE_X86
 __attribute__((target("avx2"))) static void maxrow_avx2(MAXROW_ARGS) { LANES_DISPATCH(MAXROW_CALL, lanes); }
-__attribute__((target("avx512f"))) static void maxrow_avx512(MAXROW_ARGS) { LANES_DISPATCH(MAXROW_CALL, lanes); }
+/* with VL: 8-lane rows (channels-last, 8 channels) select through mask registers too */
+__attribute__((target("avx512f,avx512vl"))) static void maxrow_avx512(MAXROW_ARGS) { LANES_DISPATCH(MAXROW_CALL, lanes); }
 #endif
 
 /* 2: AVX-512F, 1: AVX2, 0: baseline */
@@ -331,11 +352,14 @@ void bl_cpu_maxpool_view(const float *x, const bl_cpu_view *vx, float *y, const 
     int64_t OD = vy->sdim[0], OH = vy->sdim[1], OW = vy->sdim[2];
     int64_t rows = vx->N * ng * OD * OH;
     int isa = isa_level();
+#ifdef HAVE_X86
+    if (isa == 2 && !__builtin_cpu_supports("avx512vl")) isa = 1; /* maxrow_avx512 needs VL */
+#endif
 #pragma omp parallel for num_threads(threads) if (threads > 1)
     for (int64_t i = 0; i < rows; i++) {
         int64_t oh = i % OH, od = i / OH % OD, gidx = i / (OH * OD) % ng, n = i / (OH * OD * ng);
-        int64_t goff_x = n * vx->sn + (vx->cb > 1 ? gidx * vx->sc : 0);
-        int64_t goff_y = n * vy->sn + (vy->cb > 1 ? gidx * vy->sc : 0);
+        int64_t goff_x = n * vx->sn + group_off(vx, gidx);
+        int64_t goff_y = n * vy->sn + group_off(vy, gidx);
         /* the window's rows (depth x height taps) inside the input */
         int64_t rowoff[k[0] * k[1]];
         int nrow = 0;

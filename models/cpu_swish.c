@@ -8,8 +8,9 @@
  * exp by Cody-Waite range reduction, a degree-6 polynomial and vscalefps, then the
  * reciprocal by vrcp14ps and one Newton step. Relative error under 1e-6 against the
  * double-precision reference (tests/unit/test_swish.c); the argument of exp is clamped to
- * [-87, 87] and results for x < -87 (under 2e-36 in magnitude) are 0, so that huge inputs
- * give x or 0 instead of inf or NaN.
+ * [-87, 87] and results for x < -87 (under 2e-36 in magnitude) are x · 0 (-0), so that huge
+ * finite inputs give x or -0 instead of inf or NaN. Non-finite inputs give what ONNX's
+ * x · Sigmoid(x) gives, as the reference does: NaN for NaN and -inf, inf for inf.
  * bl_cpu_swish_ref is the plain-C reference (tests compare the two). The pass works on any
  * layout, padded channel lanes included: swish(0) = 0.
  *
@@ -63,9 +64,11 @@ __attribute__((target("avx512f"))) static inline __m512 swish16(__m512 x) {
     __m512 d = _mm512_add_ps(one, e);
     __m512 r = _mm512_rcp14_ps(d);
     r = _mm512_mul_ps(r, _mm512_fnmadd_ps(d, r, two));
-    /* below -87 the true value is under 2e-36 in magnitude: 0 */
+    /* below -87 the true value is under 2e-36 in magnitude: x · 0, which is -0, and NaN for
+     * -inf (ONNX's x · Sigmoid(x) = -inf · 0). A NaN x fails the ordered compare and gives
+     * x · r = NaN. */
     __mmask16 tiny = _mm512_cmp_ps_mask(x, _mm512_set1_ps(-87.f), _CMP_LT_OQ);
-    return _mm512_mask_blend_ps(tiny, _mm512_mul_ps(x, r), _mm512_setzero_ps());
+    return _mm512_mask_mul_ps(_mm512_mul_ps(x, r), tiny, x, _mm512_setzero_ps());
 }
 
 __attribute__((target("avx512f"))) static void swish_avx512(float *x, int64_t n) {

@@ -37,9 +37,11 @@ typedef struct {
     int threads;       /* 0 = all cores (runtime.threads) */
     bool no_reuse;     /* give every intermediate tensor its own buffer (tests: checks that
                         * buffer reuse does not change results) */
-    bool no_fusion;    /* reference mode (tests): one step per node, every tensor in plain
-                        * row-major layout, element-wise ops and GlobalAveragePool in plain C;
-                        * only the activations fused by bl_graph_prepare stay fused */
+    bool no_fusion;    /* reference mode (tests; the CPU backend also re-runs the items whose
+                        * inputs hold NaN or inf in it): one step per node, every tensor in
+                        * plain row-major layout, element-wise ops, GlobalAveragePool, MaxPool
+                        * and the activations fused by bl_graph_prepare in plain C, no
+                        * Winograd; exact for NaN and inf as ONNX defines them */
 } bl_exec_opts;
 
 /* Defaults: max_batch 1, threads 0, reuse on, fusion on. */
