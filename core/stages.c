@@ -65,13 +65,15 @@ static bl_status feat_open(bl_run_ctx *c, reader_chan *ch, size_t input, int cha
     char *dir = malloc(cap);
     free(ch->feat_path);
     ch->feat_path = malloc(cap);
-    bl_status s = dir && ch->feat_path ? BL_OK : BL_ERROR(BL_ERR_NOMEM, "out of memory");
-    if (s == BL_OK) {
-        snprintf(dir, cap, "%s/features", out);
-        snprintf(ch->feat_path, cap, "%s/%s.ch%d.npy", dir, name, channel);
-        if (mkdir(dir, 0755) != 0 && errno != EEXIST)
-            s = BL_ERROR(BL_ERR_IO, "cannot create %s: %s", dir, strerror(errno));
+    if (!dir || !ch->feat_path) {
+        free(dir);
+        free(name);
+        return BL_ERROR(BL_ERR_NOMEM, "out of memory");
     }
+    bl_status s = BL_OK;
+    snprintf(dir, cap, "%s/features", out);
+    snprintf(ch->feat_path, cap, "%s/%s.ch%d.npy", dir, name, channel);
+    if (mkdir(dir, 0755) != 0 && errno != EEXIST) s = BL_ERROR(BL_ERR_IO, "cannot create %s: %s", dir, strerror(errno));
     free(dir);
     free(name);
     BL_TRY(s);
