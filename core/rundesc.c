@@ -19,13 +19,19 @@
 #include <unistd.h>    /* gethostname */
 
 #include "bl_version.h"    /* BL_VERSION, BL_GIT_COMMIT */
+#include "infile.h"        /* the model file, opened like every input */
 #include "io/json.h"       /* bl_strbuf */
 #include "io/sha256.h"     /* bl_sha256 */
 #include "pipeline_impl.h" /* bl_run_ctx */
 
 bl_status bl_rundesc_sha256_file(const char *path, char out[65]) {
-    FILE *f = fopen(path, "rb");
-    BL_RETURN_IF(!f, BL_ERR_IO, "cannot read %s to hash it: %s", path, strerror(errno));
+    int fd = -1;
+    BL_TRY(bl_infile_open(path, "model", &fd, NULL)); /* never blocks on a FIFO */
+    FILE *f = fdopen(fd, "rb");
+    if (!f) {
+        close(fd);
+        return BL_ERROR(BL_ERR_IO, "cannot read %s to hash it: %s", path, strerror(errno));
+    }
     bl_sha256 h;
     bl_sha256_init(&h);
     unsigned char buf[1 << 16];

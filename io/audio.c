@@ -25,6 +25,7 @@
 #include <errno.h>     /* open/pread failures */
 #include <stdint.h>    /* INT64_MAX, SIZE_MAX: bounds on hostile sizes */
 #include <math.h>      /* floor, llround, isfinite */
+#include <stdbool.h>   /* bool */
 #include <sndfile.h>   /* decoding */
 #include <stdio.h>     /* snprintf */
 #include <stdlib.h>    /* malloc/free */
@@ -586,13 +587,21 @@ bl_status bl_audio_read(bl_audio_reader *r, float *interleaved, size_t max_frame
     r->at_end = 1;
     int e = sf_error(r->sf);
     char why[256];
-    if (e != SF_ERR_NO_ERROR)
+    /* a decoder that loses sync where the bytes run out (a FLAC cut inside a frame) met the
+     * end of a truncated file, not damage inside it */
+    bool cut = e != SF_ERR_NO_ERROR && r->pos >= r->src.size && r->info.frames > r->frame;
+    if (e != SF_ERR_NO_ERROR && !cut)
         return BL_ERROR(BL_ERR_DECODE, "%s: decode error after frame %lld of %lld "
                         "(libsndfile: %s)", r->name, (long long)r->frame,
                         (long long)r->info.frames, sf_reason(r->sf, why, sizeof why));
     char msg[400];
     msg[0] = '\0';
-    if (r->info.frames >= 0 && r->frame < r->info.frames)
+    if (cut)
+        snprintf(msg, sizeof msg, "truncated: the file ends inside the audio (%s) at frame %lld (%.3f s) but the "
+                 "header says %lld frames (%.3f s)", sf_reason(r->sf, why, sizeof why), (long long)r->frame,
+                 (double)r->frame / r->info.sample_rate, (long long)r->info.frames,
+                 (double)r->info.frames / r->info.sample_rate);
+    else if (r->info.frames >= 0 && r->frame < r->info.frames)
         snprintf(msg, sizeof msg, "truncated: the audio stops at frame %lld (%.3f s) but the header says %lld "
                  "frames (%.3f s)", (long long)r->frame, (double)r->frame / r->info.sample_rate,
                  (long long)r->info.frames, (double)r->info.frames / r->info.sample_rate);

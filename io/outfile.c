@@ -49,12 +49,16 @@ static char *dir_of(const char *path) {
     return d;
 }
 
-/* A fresh "<target>.tmp-XXXXXX" made by mkstemp; *fd open on it. */
+/* A fresh "<target>.tmp-XXXXXX" made by mkstemp (".baleen-tmp-XXXXXX" in the target's folder
+ * when the target's own name leaves no room for the suffix); *fd open on it. */
 static bl_status named_temp(const char *target, char **name, int *fd) {
-    size_t n = strlen(target) + 12;
+    size_t n = strlen(target) + 24;
     char *t = malloc(n);
     BL_CHECK_ALLOC(t);
-    snprintf(t, n, "%s.tmp-XXXXXX", target);
+    const char *slash = strrchr(target, '/');
+    size_t base = strlen(slash ? slash + 1 : target);
+    if (base + 11 <= 255) snprintf(t, n, "%s.tmp-XXXXXX", target);
+    else snprintf(t, n, "%.*s.baleen-tmp-XXXXXX", slash ? (int)(slash - target + 1) : 0, target);
     int f = mkstemp(t);
     if (f < 0) {
         bl_status s = bl_durable_errno(errno, "cannot create a temporary file next to", target);

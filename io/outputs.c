@@ -117,7 +117,12 @@ static bl_status mkdir_p(const char *path) {
         tmp[i] = '\0';
         if (mkdir(tmp, 0755) != 0 && errno != EEXIST) {
             int e = errno;
-            s = BL_ERROR(e == ENOSPC ? BL_ERR_NO_SPACE : BL_ERR_IO, "cannot create folder %s: %s", tmp, strerror(e));
+            if (e == ENAMETOOLONG)
+                s = BL_ERROR(BL_ERR_IO, "output folder %.200s%s (%zu bytes): the path is too long (at most 255 bytes "
+                             "per folder name and 4096 in all); choose a shorter -o", tmp, strlen(tmp) > 200 ? "..." : "",
+                             strlen(tmp));
+            else
+                s = BL_ERROR(e == ENOSPC ? BL_ERR_NO_SPACE : BL_ERR_IO, "cannot create folder %s: %s", tmp, strerror(e));
         }
         tmp[i] = c;
     }

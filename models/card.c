@@ -20,8 +20,10 @@
 #include <stdlib.h>   /* free */
 #include <string.h>   /* strcmp, strncmp, strrchr, strdup, memcpy, memset */
 #include <sys/stat.h> /* stat: is MODEL a directory, does model.yaml exist */
+#include <unistd.h>   /* close */
 
 #include "core/config_keys.h" /* the key tables and the loader they share with the config */
+#include "core/infile.h"      /* the card file opened as every input is */
 
 #define COFF(f) offsetof(bl_model_card, f)
 #define N_OF(a) (sizeof(a) / sizeof((a)[0]))
@@ -249,7 +251,14 @@ bl_status bl_card_find(const char *model, char *out, size_t cap) {
         return BL_ERROR(BL_ERR_NOT_FOUND,
                         "no model card: '%s' does not exist (a model directory holds model.onnx and "
                         "model.yaml; see docs/models.md, \"Model cards\")", out);
-    BL_RETURN_IF(!S_ISREG(st.st_mode), BL_ERR_CONFIG, "model card '%s' is not a regular file", out);
+    int fd = -1; /* the same checks as every input file: a FIFO or a device is named as such */
+    if (bl_infile_open(out, "model card", &fd, NULL) != BL_OK) {
+        char *msg = strdup(bl_error_message());
+        bl_status s = BL_ERROR(msg ? BL_ERR_CONFIG : BL_ERR_NOMEM, "%s", msg ? msg : "out of memory");
+        free(msg);
+        return s;
+    }
+    close(fd);
     return BL_OK;
 }
 
