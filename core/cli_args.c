@@ -13,6 +13,8 @@
 #include <stdlib.h> /* calloc, realloc, strtol, strtod */
 #include <string.h> /* strcmp, strncmp, strchr */
 
+#include "config_keys.h" /* bl_edit_distance for "did you mean" */
+
 /* Values and option names in messages are cut here, so that one hostile argument cannot
  * crowd out the rest of a message (the message buffer holds 1 KiB). */
 #define BL_CLI_SHOW 160
@@ -47,23 +49,6 @@ static void opt_name(const bl_cli_opt *o, char *buf, size_t cap) {
     else snprintf(buf, cap, "-%c", o->short_name);
 }
 
-static size_t levenshtein(const char *a, size_t na, const char *b, size_t nb) {
-    if (na > 64 || nb > 64) return (size_t)-1; /* no option is that long: no hint */
-    size_t row[65];
-    for (size_t j = 0; j <= nb; j++) row[j] = j;
-    for (size_t i = 1; i <= na; i++) {
-        size_t diag = row[0];
-        row[0] = i;
-        for (size_t j = 1; j <= nb; j++) {
-            size_t up = row[j], best = diag + (a[i - 1] != b[j - 1]);
-            if (up + 1 < best) best = up + 1;
-            if (row[j - 1] + 1 < best) best = row[j - 1] + 1;
-            diag = up;
-            row[j] = best;
-        }
-    }
-    return row[nb];
-}
 
 /* The closest long name to the unknown word w ("--thread", "-output", "--formt=csv"), or NULL. */
 static const char *suggest(const bl_cli_opt *opts, size_t n, const char *w) {
@@ -73,7 +58,7 @@ static const char *suggest(const bl_cli_opt *opts, size_t n, const char *w) {
     const char *hit = NULL;
     for (size_t i = 0; i < n; i++) {
         if (!opts[i].long_name) continue;
-        size_t d = levenshtein(name, len, opts[i].long_name, strlen(opts[i].long_name));
+        size_t d = bl_edit_distance(name, len, opts[i].long_name, strlen(opts[i].long_name));
         if (d < best) best = d, hit = opts[i].long_name;
     }
     if (!hit && len == 4 && !strncmp(name, "help", 4)) hit = "help"; /* "-help" */

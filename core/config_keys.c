@@ -272,8 +272,7 @@ void bl_keys_children(const bl_key_table *t, const char *prefix, char *out, size
     }
 }
 
-/* Edit distance, bounded: strings longer than 64 characters are never "close". */
-static size_t levenshtein(const char *a, size_t na, const char *b, size_t nb) {
+size_t bl_edit_distance(const char *a, size_t na, const char *b, size_t nb) {
     if (na > 64 || nb > 64) return (size_t)-1;
     size_t row[65];
     for (size_t j = 0; j <= nb; j++) row[j] = j;
@@ -304,7 +303,7 @@ bool bl_keys_suggest(const bl_key_table *t, const char *prefix, const char *key,
         const char *c;
         size_t len;
         if (!child_of(t, i, prefix, &c, &len)) continue;
-        size_t d = levenshtein(key, nk, c, len);
+        size_t d = bl_edit_distance(key, nk, c, len);
         if (d < best && d <= typo_budget(nk)) {
             best = d;
             if (items || !prefix[0])
@@ -329,8 +328,8 @@ bool bl_keys_suggest(const bl_key_table *t, const char *prefix, const char *key,
             const char *last = k->path;
             for (const char *q = k->path; q < k->path + plen; q++)
                 if (*q == '.') last = q + 1;
-            size_t dl = levenshtein(key, nk, last, plen - (size_t)(last - k->path));
-            size_t df = levenshtein(full, nf, k->path, plen);
+            size_t dl = bl_edit_distance(key, nk, last, plen - (size_t)(last - k->path));
+            size_t df = bl_edit_distance(full, nf, k->path, plen);
             size_t d = dl < df ? dl : df;
             size_t budget = typo_budget(d == dl ? nk : nf);
             if (d < best && d <= budget) {

@@ -95,6 +95,9 @@ bool bl_keys_is_section(const bl_key_table *t, const char *path);
 /* "Did you mean": the closest key or section to `key` among the children of `prefix`
  * ("" for the root, t->items for a list item), else among all paths. Writes the full
  * dotted path (the field name for items) to out; false when nothing is close. */
+/* Edit distance (Levenshtein) of a[0..na) and b[0..nb), for "did you mean" hints; strings
+ * longer than 64 characters are never close: (size_t)-1. */
+size_t bl_edit_distance(const char *a, size_t na, const char *b, size_t nb);
 bool bl_keys_suggest(const bl_key_table *t, const char *prefix, const char *key, char *out, size_t cap);
 /* The children of `prefix`, comma separated ("sample_rate, n_fft, ..."). */
 void bl_keys_children(const bl_key_table *t, const char *prefix, char *out, size_t cap);
