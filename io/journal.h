@@ -11,7 +11,8 @@
  *   <TAB> t0_s <TAB> t1_s <TAB> channel <TAB> key <TAB> source <TAB> stage <TAB> status
  *   <TAB> message
  * Text fields escape '\\' '\t' '\n' '\r' as \\ \t \n \r. A torn last line (no '\n') is
- * ignored: the item it describes is simply redone.
+ * ignored: the item it describes is simply redone. An item line with a negative index is
+ * malformed (parsing stops there, as at any malformed line).
  *
  * Ownership: parsed lines own their strings (bl_journal_lines_free).
  * Threading: no shared state.

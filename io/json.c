@@ -2,47 +2,81 @@
  *
  * A recursive-descent parser over a bounded buffer (never reads past `len`; the input need
  * not be NUL-terminated), depth-limited so hostile input cannot exhaust the stack.
+ *
+ * Linear time. Every byte is looked at a bounded number of times: the line and the start of
+ * the current line are carried along as whitespace is skipped (a newline can only appear in
+ * whitespace in valid JSON), so a value's line:column costs nothing; only an error message
+ * rescans the text, once. Duplicate member names are found by comparing with the earlier
+ * members while an object has at most BL_JSON_SMALL_OBJECT of them (every object baleen
+ * writes is that small; its big collections are arrays), and in larger objects by sorting the
+ * names once the object closes (a merge sort: n log n comparisons however the names are
+ * chosen, where a hash table could be flooded with colliding names). The parse counts its
+ * own work (bl_json_stats) so that tests can check all this without timing anything.
+ *
  * Threading: no shared state.
  */
 #include "json.h"
 
-#include <limits.h> /* LLONG_MAX */
+#include <limits.h> /* LLONG_MAX, INT_MAX */
 #include <math.h>   /* isfinite */
 #include <stdarg.h> /* bl_strbuf_printf */
 #include <stdio.h>  /* vsnprintf, snprintf */
 #include <stdlib.h> /* malloc, strtod */
 #include <string.h> /* memcpy, strcmp */
 
+/* Objects with more members than this check for duplicates by sorting (see above). */
+#define BL_JSON_SMALL_OBJECT 16
+
 typedef struct {
     const char *p, *end, *start;
     const char *name;
     int depth;
+    int line;               /* line of ps->p (1-based), kept up to date by skip_ws */
+    const char *line_start; /* first byte of that line */
+    bl_json_stats st;
 } parser;
 
-static void where(const parser *ps, const char *at, int *line, int *col) {
+/* Line and column of `at`, counted from the start: for error messages only (once a parse). */
+static void where(parser *ps, const char *at, int *line, int *col) {
     int l = 1, c = 1;
-    for (const char *q = ps->start; q < at && q < ps->end; q++) {
-        if (*q == '\n') { l++; c = 1; } else c++;
+    const char *q = ps->start;
+    for (; q < at && q < ps->end; q++) {
+        if (*q == '\n') { l += l < INT_MAX; c = 1; } else c += c < INT_MAX;
     }
+    ps->st.bytes_visited += (uint64_t)(q - ps->start);
     *line = l;
     *col = c;
 }
 
-static bl_status fail(const parser *ps, const char *at, const char *what) {
+static bl_status fail(parser *ps, const char *at, const char *what) {
     int l, c;
     where(ps, at, &l, &c);
     return BL_ERROR(BL_ERR_FORMAT, "%s:%d:%d: invalid JSON: %s", ps->name, l, c, what);
 }
 
 static void skip_ws(parser *ps) {
-    while (ps->p < ps->end && (*ps->p == ' ' || *ps->p == '\t' || *ps->p == '\n' || *ps->p == '\r')) ps->p++;
+    const char *p = ps->p;
+    while (p < ps->end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')) {
+        if (*p == '\n') {
+            if (ps->line < INT_MAX) ps->line++;
+            ps->line_start = p + 1;
+        }
+        p++;
+    }
+    ps->st.bytes_visited += (uint64_t)(p - ps->p);
+    ps->p = p;
 }
 
 static bl_json *node_new(parser *ps, bl_json_type t) {
     bl_json *j = calloc(1, sizeof *j);
     if (!j) return NULL;
     j->type = t;
-    where(ps, ps->p, &j->line, &j->column);
+    /* ps->p is never past a newline that skip_ws did not count: values start after
+     * whitespace, and strings, numbers and literals hold no raw newline */
+    j->line = ps->line;
+    ptrdiff_t col = ps->p - ps->line_start;
+    j->column = col < INT_MAX ? (int)col + 1 : INT_MAX;
+    ps->st.nodes++;
     return j;
 }
 
@@ -81,7 +115,9 @@ static bl_status parse_string(parser *ps, char **out, size_t *out_len) {
     /* the decoded string is never longer than the literal */
     const char *q = ps->p;
     while (q < ps->end && *q != '"') q += (*q == '\\' && q + 1 < ps->end) ? 2 : 1;
+    ps->st.bytes_visited += (uint64_t)(q - open) + 1; /* this pass, then the decoding pass */
     if (q >= ps->end) return fail(ps, open, "unterminated string");
+    ps->st.bytes_visited += (uint64_t)(q - open) + 1;
     char *s = malloc((size_t)(q - ps->p) + 1);
     BL_CHECK_ALLOC(s);
     size_t n = 0;
@@ -167,6 +203,7 @@ static bl_status parse_number(parser *ps, bl_json *j) {
     }
     char tmp[64];
     size_t n = (size_t)(q - s);
+    ps->st.bytes_visited += 3 * (uint64_t)n; /* scanned here, then by strtod and strtoll */
     if (n >= sizeof tmp) return fail(ps, s, "number too long");
     memcpy(tmp, s, n);
     tmp[n] = '\0';
@@ -198,13 +235,65 @@ static bl_status push_item(bl_json *parent, bl_json *child, size_t *cap) {
     return BL_OK;
 }
 
+/* Duplicate check of a large object, once it has closed: sort (name, index) pairs and look
+ * at neighbours. Equal names sort by index, so the member reported is the first one in the
+ * document that repeats an earlier name, as the check of a small object reports it. */
+typedef struct {
+    const char *key;
+    size_t index;
+} name_ref;
+
+static int name_cmp(parser *ps, const name_ref *a, const name_ref *b) {
+    ps->st.comparisons++;
+    int c = strcmp(a->key, b->key);
+    return c ? c : (a->index > b->index) - (a->index < b->index);
+}
+
+/* Bottom-up merge sort: at most n·ceil(log2 n) comparisons for any input. */
+static name_ref *sort_names(parser *ps, name_ref *a, name_ref *tmp, size_t n) {
+    for (size_t w = 1; w < n; w *= 2) {
+        for (size_t lo = 0; lo < n; lo += 2 * w) {
+            size_t mid = n - lo > w ? lo + w : n, hi = n - lo > 2 * w ? lo + 2 * w : n;
+            size_t i = lo, k = lo, r = mid;
+            while (i < mid && r < hi) tmp[k++] = name_cmp(ps, &a[r], &a[i]) < 0 ? a[r++] : a[i++];
+            while (i < mid) tmp[k++] = a[i++];
+            while (r < hi) tmp[k++] = a[r++];
+        }
+        name_ref *t = a;
+        a = tmp;
+        tmp = t;
+    }
+    return a;
+}
+
+static bl_status check_duplicates(parser *ps, const bl_json *obj, const char *const *key_at) {
+    size_t n = obj->n_items;
+    name_ref *refs = malloc(2 * n * sizeof *refs);
+    BL_CHECK_ALLOC(refs);
+    for (size_t i = 0; i < n; i++) refs[i] = (name_ref){obj->items[i]->key, i};
+    const name_ref *sorted = sort_names(ps, refs, refs + n, n);
+    size_t first = n;
+    for (size_t i = 1; i < n; i++) {
+        ps->st.comparisons++;
+        if (sorted[i].index < first && !strcmp(sorted[i].key, sorted[i - 1].key)) first = sorted[i].index;
+    }
+    free(refs);
+    return first < n ? fail(ps, key_at[first], "duplicate member name") : BL_OK;
+}
+
 static bl_status parse_container(parser *ps, bl_json *j, bool object) {
     char close = object ? '}' : ']';
     size_t cap = 0;
+    /* where each member name starts, for the message of a duplicate found after the close */
+    const char *key_at_small[BL_JSON_SMALL_OBJECT], **key_at = key_at_small;
+    size_t key_at_cap = BL_JSON_SMALL_OBJECT;
+    bl_status s = BL_OK;
     ps->p++;
+    ps->st.bytes_visited++;
     skip_ws(ps);
     if (ps->p < ps->end && *ps->p == close) {
         ps->p++;
+        ps->st.bytes_visited++;
         return BL_OK;
     }
     for (;;) {
@@ -212,28 +301,71 @@ static bl_status parse_container(parser *ps, bl_json *j, bool object) {
         char *key = NULL;
         if (object) {
             size_t kl;
-            if (ps->p >= ps->end || *ps->p != '"') return fail(ps, ps->p, "member name (a string) expected");
-            const char *kat = ps->p;
-            BL_TRY(parse_string(ps, &key, &kl));
-            if (strlen(key) != kl || bl_json_get(j, key)) {
-                bl_status s = fail(ps, kat, strlen(key) != kl ? "NUL in member name" : "duplicate member name");
-                free(key);
-                return s;
+            if (ps->p >= ps->end || *ps->p != '"') {
+                s = fail(ps, ps->p, "member name (a string) expected");
+                break;
             }
+            const char *kat = ps->p;
+            if ((s = parse_string(ps, &key, &kl)) != BL_OK) break;
+            ps->st.bytes_visited += kl; /* strlen */
+            bool nul = strlen(key) != kl, dup = false;
+            for (size_t i = 0; !nul && j->n_items < BL_JSON_SMALL_OBJECT && i < j->n_items && !dup; i++) {
+                ps->st.comparisons++;
+                dup = !strcmp(j->items[i]->key, key);
+            }
+            if (nul || dup) {
+                s = fail(ps, kat, nul ? "NUL in member name" : "duplicate member name");
+                free(key);
+                break;
+            }
+            if (j->n_items == key_at_cap) {
+                size_t nc = key_at_cap * 2;
+                const char **nk = key_at == key_at_small ? malloc(nc * sizeof *nk) : realloc(key_at, nc * sizeof *nk);
+                if (!nk) {
+                    free(key);
+                    s = BL_ERROR(BL_ERR_NOMEM, "out of memory parsing JSON");
+                    break;
+                }
+                if (key_at == key_at_small) memcpy(nk, key_at_small, sizeof key_at_small);
+                key_at = nk;
+                key_at_cap = nc;
+            }
+            key_at[j->n_items] = kat;
             skip_ws(ps);
-            if (ps->p >= ps->end || *ps->p != ':') { free(key); return fail(ps, ps->p, "':' expected"); }
+            if (ps->p >= ps->end || *ps->p != ':') {
+                free(key);
+                s = fail(ps, ps->p, "':' expected");
+                break;
+            }
             ps->p++;
+            ps->st.bytes_visited++;
         }
         bl_json *child = NULL;
-        bl_status s = parse_value(ps, &child);
-        if (s != BL_OK) { free(key); return s; }
+        if ((s = parse_value(ps, &child)) != BL_OK) {
+            free(key);
+            break;
+        }
         child->key = key;
-        if ((s = push_item(j, child, &cap)) != BL_OK) { bl_json_free(child); return s; }
+        if ((s = push_item(j, child, &cap)) != BL_OK) {
+            bl_json_free(child);
+            break;
+        }
         skip_ws(ps);
-        if (ps->p < ps->end && *ps->p == ',') { ps->p++; continue; }
-        if (ps->p < ps->end && *ps->p == close) { ps->p++; return BL_OK; }
-        return fail(ps, ps->p, object ? "',' or '}' expected" : "',' or ']' expected");
+        ps->st.bytes_visited++;
+        if (ps->p < ps->end && *ps->p == ',') {
+            ps->p++;
+            continue;
+        }
+        if (ps->p < ps->end && *ps->p == close) {
+            ps->p++;
+            if (object && j->n_items > BL_JSON_SMALL_OBJECT) s = check_duplicates(ps, j, key_at);
+            break;
+        }
+        s = fail(ps, ps->p, object ? "',' or '}' expected" : "',' or ']' expected");
+        break;
     }
+    if (key_at != key_at_small) free(key_at);
+    return s;
 }
 
 static bl_status parse_value(parser *ps, bl_json **out) {
@@ -267,6 +399,7 @@ static bl_status parse_value(parser *ps, bl_json **out) {
                 BL_CHECK_ALLOC(j);
                 j->boolean = lits[i].b;
                 ps->p += n;
+                ps->st.bytes_visited += n;
                 break;
             }
         }
@@ -280,18 +413,28 @@ static bl_status parse_value(parser *ps, bl_json **out) {
     return BL_OK;
 }
 
-bl_status bl_json_parse(const char *text, size_t len, const char *name, bl_json **out) {
-    parser ps = {text, text + len, text, name ? name : "JSON", 0};
+bl_status bl_json_parse_stats(const char *text, size_t len, const char *name, bl_json **out,
+                              bl_json_stats *stats) {
+    parser ps = {.p = text, .end = text + len, .start = text, .name = name ? name : "JSON", .line = 1,
+                 .line_start = text};
     *out = NULL;
     bl_json *root = NULL;
-    BL_TRY(parse_value(&ps, &root));
-    skip_ws(&ps);
-    if (ps.p != ps.end) {
-        bl_json_free(root);
-        return fail(&ps, ps.p, "unexpected data after the value");
+    bl_status s = parse_value(&ps, &root);
+    if (s == BL_OK) {
+        skip_ws(&ps);
+        if (ps.p != ps.end) {
+            bl_json_free(root);
+            root = NULL;
+            s = fail(&ps, ps.p, "unexpected data after the value");
+        }
     }
+    if (stats) *stats = ps.st;
     *out = root;
-    return BL_OK;
+    return s;
+}
+
+bl_status bl_json_parse(const char *text, size_t len, const char *name, bl_json **out) {
+    return bl_json_parse_stats(text, len, name, out, NULL);
 }
 
 const bl_json *bl_json_get(const bl_json *obj, const char *key) {

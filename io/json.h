@@ -6,7 +6,9 @@
  * a user's folder and may be edited or damaged, so the reader is strict and bounded: it
  * rejects trailing commas, comments, control characters in strings, lone surrogates,
  * duplicate keys, leading zeros, and nesting deeper than BL_JSON_MAX_DEPTH; errors name the
- * document, line and column. Fuzzed by tests/fuzz/fuzz_manifest_json.c.
+ * document, line and column. It runs in time linear in the text (n log n in the members of
+ * one object for the duplicate-name check), which bl_json_parse_stats() lets tests check by
+ * counting work rather than timing. Fuzzed by tests/fuzz/fuzz_manifest_json.c.
  *
  * Ownership: a tree owns all its strings; free the root with bl_json_free().
  * Threading: no shared state; trees are read-only after parsing.
@@ -40,8 +42,22 @@ struct bl_json {
 };
 
 /* Parse `len` bytes. `name` is used in messages ("manifest.json:3:14: ..."). BL_ERR_FORMAT on
- * any syntax error; BL_ERR_NOMEM. */
+ * any syntax error; BL_ERR_NOMEM. Of a document with several faults, the message names one
+ * (the first the parser meets: a duplicate name in an object of more than 16 members is
+ * found when the object closes). */
 bl_status bl_json_parse(const char *text, size_t len, const char *name, bl_json **out);
+
+/* The work one parse did, counted as it goes (no clock). For tests that check the parse grows
+ * linearly with the input; the figures mean nothing across versions of the parser. */
+typedef struct {
+    uint64_t bytes_visited; /* input bytes looked at, once per pass over them */
+    uint64_t comparisons;   /* member-name comparisons of the duplicate check */
+    uint64_t nodes;         /* values made */
+} bl_json_stats;
+
+/* bl_json_parse() that also fills *stats (when not NULL), on success and on failure. */
+bl_status bl_json_parse_stats(const char *text, size_t len, const char *name, bl_json **out,
+                              bl_json_stats *stats);
 void bl_json_free(bl_json *j);
 /* Member of an object by name, or NULL (also when `obj` is not an object). */
 const bl_json *bl_json_get(const bl_json *obj, const char *key);

@@ -2,18 +2,20 @@
  *
  * The writer emits a fixed key order and round-trip number formatting, so resumed and
  * uninterrupted runs write identical manifests. The reader builds on io/json.c and checks
- * every field's type and every chunk path.
+ * every field's type, every chunk path and each table's totals against its chunks; it is
+ * linear in the document (a constant number of lookups per chunk and per source span).
  * Threading: no shared state.
  */
 #include "manifest.h"
 
-#include <errno.h>  /* errno */
 #include <math.h>   /* NAN */
-#include <stdio.h>  /* fopen */
+#include <stdint.h> /* INT64_MAX */
+#include <stdio.h>  /* snprintf */
 #include <stdlib.h> /* malloc, free */
 #include <string.h> /* strcmp, strdup */
 
-#include "json.h" /* bl_json reader, bl_strbuf writer */
+#include "../core/infile.h" /* bl_manifest_load: opened as every outside file is */
+#include "json.h"           /* bl_json reader, bl_strbuf writer */
 
 static const char *const k_table_names[BL_TABLE_COUNT] = {"segments", "events", "window_scores"};
 
@@ -222,15 +224,31 @@ static bl_status parse_root(const ctx *c, const bl_json *root, bl_manifest *m) {
         m->tables[t].header = strdup(h->string);
         BL_CHECK_ALLOC(m->tables[t].header);
         BL_TRY(want(c, tj, "chunks", BL_JSON_ARRAY, &chunks));
+        int64_t rows = 0, bytes = 0, sum_rows = 0, sum_bytes = 0;
+        BL_TRY(want_count(c, tj, "rows", &rows));
+        BL_TRY(want_count(c, tj, "bytes", &bytes));
         for (size_t k = 0; k < chunks->n_items; k++) {
             bl_manifest_chunk ch = {0};
             bl_status s = parse_chunk(c, chunks->items[k], t, k, &ch);
-            if (s == BL_OK) s = bl_manifest_add_chunk(m, (bl_table_id)t, &ch);
+            if (s == BL_OK && (ch.rows > INT64_MAX - sum_rows || ch.bytes > INT64_MAX - sum_bytes))
+                s = bad(c, chunks->items[k], "chunk", "makes the table's rows or bytes overflow");
+            if (s == BL_OK) {
+                sum_rows += ch.rows;
+                sum_bytes += ch.bytes;
+                s = bl_manifest_add_chunk(m, (bl_table_id)t, &ch);
+            }
             if (s != BL_OK) {
                 bl_manifest_chunk_free(&ch);
                 return s;
             }
         }
+        /* the totals are the sums the writer computed: a chunk taken out of the list (or one
+         * edited) shows here, where the numbering of the rest would not */
+        if (rows != sum_rows || bytes != sum_bytes)
+            return BL_ERROR(BL_ERR_FORMAT, "%s:%d:%d: the %s table lists %lld rows in %lld bytes, but its %zu "
+                            "chunk(s) hold %lld rows in %lld bytes (a chunk was removed or edited by hand)",
+                            c->name, tj->line, tj->column, tj->key, (long long)rows, (long long)bytes,
+                            chunks->n_items, (long long)sum_rows, (long long)sum_bytes);
     }
     return BL_OK;
 }
@@ -248,22 +266,12 @@ bl_status bl_manifest_parse(const char *text, size_t len, const char *name, bl_m
 
 bl_status bl_manifest_load(const char *path, bl_manifest *m) {
     memset(m, 0, sizeof *m);
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        if (errno == ENOENT) return BL_ERROR(BL_ERR_NOT_FOUND, "%s does not exist", path);
-        return BL_ERROR(BL_ERR_IO, "cannot open %s: %s", path, strerror(errno));
-    }
-    bl_strbuf b = {0};
-    char buf[65536];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof buf, f)) > 0) bl_strbuf_append(&b, buf, n);
-    bool err = ferror(f);
-    fclose(f);
-    if (err || b.oom) {
-        bl_strbuf_free(&b);
-        return BL_ERROR(err ? BL_ERR_IO : BL_ERR_NOMEM, "cannot read %s", path);
-    }
-    bl_status s = bl_manifest_parse(b.data ? b.data : "", b.len, path, m);
-    bl_strbuf_free(&b);
+    /* never blocks (a FIFO in its place is refused), regular files only, size checked before
+     * anything is allocated (a year of 5-minute files in 1-row chunks makes tens of MB) */
+    char *text = NULL;
+    size_t len = 0;
+    BL_TRY(bl_infile_read_all(path, "manifest", (size_t)1 << 30, &text, &len));
+    bl_status s = bl_manifest_parse(text, len, path, m);
+    free(text);
     return s;
 }

@@ -56,8 +56,12 @@ typedef struct {
 bl_status bl_manifest_add_chunk(bl_manifest *m, bl_table_id t, bl_manifest_chunk *c);
 /* JSON text, malloc'ed, NUL-terminated. */
 bl_status bl_manifest_format(const bl_manifest *m, char **text, size_t *len);
+/* Parse manifest text held in memory (`name` for messages): linear in `len` (io/json.c), the
+ * whole of bl_manifest_load but reading the file, and what tests/fuzz/fuzz_manifest_json.c
+ * runs. */
 bl_status bl_manifest_parse(const char *text, size_t len, const char *name, bl_manifest *m);
-/* Read and parse a manifest file (BL_ERR_NOT_FOUND when absent). */
+/* Read and parse a manifest file: BL_ERR_NOT_FOUND when absent, BL_ERR_IO when the path is not
+ * a regular file (a FIFO is refused, never waited on), BL_ERR_RANGE above 1 GiB. */
 bl_status bl_manifest_load(const char *path, bl_manifest *m);
 void bl_manifest_chunk_free(bl_manifest_chunk *c);
 void bl_manifest_free(bl_manifest *m);

@@ -6,7 +6,8 @@
  *
  * The parser reads outside data: it accepts format versions 1.x (uint16 header length) and
  * 2.x/3.x (uint32), the dict keys in any order with either quote style, and rejects
- * anything else with BL_ERR_FORMAT, never reading past `len`.
+ * anything else with BL_ERR_FORMAT, never reading past `len`. The file reader allocates for
+ * the data only once the file is known to hold it. Fuzzed by tests/fuzz/fuzz_npy.c.
  */
 #include "npy.h"
 
@@ -15,7 +16,10 @@
 #include <stdlib.h>   /* malloc, free */
 #include <string.h>   /* memcmp, strerror, strlen */
 
-#include "outfile.h"  /* bl_npy_write_f32's output: temporary + rename, or a device in place */
+#include <unistd.h>   /* close */
+
+#include "../core/infile.h" /* bl_npy_read_f32's input: never blocks, regular files, size known */
+#include "outfile.h"        /* bl_npy_write_f32's output: temporary + rename, or a device in place */
 
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "npy.c writes host floats as '<f4': add byte swapping for big-endian hosts"
@@ -241,10 +245,17 @@ bl_status bl_npy_parse_header(const unsigned char *buf, size_t len, size_t *shap
 bl_status bl_npy_read_f32(const char *path, float **data, size_t *shape, int *ndim) {
     BL_RETURN_IF(!path || !data || !shape || !ndim, BL_ERR_INVALID_ARG, "npy read: NULL argument");
     *data = NULL;
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return BL_ERROR(errno == ENOENT ? BL_ERR_NOT_FOUND : BL_ERR_IO, "cannot open %s: %s",
-                        path, strerror(errno));
+    /* opened as every outside file is: never blocks on a FIFO, regular files only, and the
+     * size known before anything is allocated */
+    int fd = -1;
+    int64_t fsize = 0;
+    BL_TRY(bl_infile_open(path, ".npy file", &fd, &fsize));
+    FILE *f = fdopen(fd, "rb");
+    if (!f) {
+        int e = errno;
+        close(fd);
+        return BL_ERROR(BL_ERR_IO, "cannot open %s: %s", path, strerror(e));
+    }
     /* The header is at most 10 + 65535 bytes in v1; read up to 1 MiB for v2/v3 headers. */
     unsigned char *head = malloc(12);
     bl_status s = BL_OK;
@@ -280,8 +291,15 @@ bl_status bl_npy_read_f32(const char *path, float **data, size_t *shape, int *nd
     free(head);
     size_t count = 1;
     if (s == BL_OK) {
-        for (int i = 0; i < *ndim; i++) count *= shape[i];
-        if (fseek(f, (long)hlen, SEEK_SET) != 0)
+        for (int i = 0; i < *ndim; i++) count *= shape[i]; /* <= SIZE_MAX / 4: parse checked */
+        /* The shape is outside data: a 100-byte file may claim 2^40 x 6144 floats. Check it
+         * against the file's real size before allocating anything for it. */
+        uint64_t after = (uint64_t)fsize > hlen ? (uint64_t)fsize - hlen : 0;
+        if ((uint64_t)count > after / sizeof(float))
+            s = BL_ERROR(BL_ERR_FORMAT, "%s: .npy data truncated: the shape in its header needs %zu "
+                         "float32 values, the file holds %llu bytes after the header", path, count,
+                         (unsigned long long)after);
+        else if (fseek(f, (long)hlen, SEEK_SET) != 0)
             s = BL_ERROR(BL_ERR_IO, "%s: seek failed", path);
     }
     if (s == BL_OK) {

@@ -1,5 +1,6 @@
 /* test_npy.c — io/npy.c: round trip, header layout (NEP 1: version 1.0, 64-byte aligned),
- * files NumPy writes (several header spellings) and rejection of malformed headers.
+ * files NumPy writes (several header spellings), rejection of malformed headers, and shapes
+ * the file cannot hold refused before allocating.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -105,6 +106,36 @@ static void test_headers(void) {
     BL_CHECK(bl_npy_parse_header(buf, 16, shape, &nd, &hl) == BL_ERR_FORMAT, "version 9");
 }
 
+/* A header is outside data: a small file that claims 2^40 x 6144 float32 values (24 PiB) must be
+ * refused as truncated, by comparing with the file's size, before anything is allocated for it
+ * (an allocation first would fail with BL_ERR_NOMEM here, or succeed lazily for smaller claims
+ * and then fail the read). Also the fuzz corpus seed tests/fuzz/corpus/npy/huge_shape.npy. */
+static void test_huge_claim(const char *dir) {
+    char path[1200];
+    snprintf(path, sizeof path, "%s/huge.npy", dir);
+    const size_t shapes[][2] = {{(size_t)1 << 40, 6144}, {(size_t)1 << 28, 1}, {3, 5}};
+    for (int k = 0; k < 3; k++) {
+        unsigned char head[BL_NPY_HEADER_MAX];
+        size_t hl = 0;
+        BL_CHECK(bl_npy_format_header(head, sizeof head, shapes[k], 2, &hl) == BL_OK, "header");
+        FILE *f = fopen(path, "wb");
+        BL_CHECK(f != NULL, "create %s", path);
+        if (!f) return;
+        float few[14] = {0}; /* one value short of the smallest claim */
+        fwrite(head, 1, hl, f);
+        fwrite(few, sizeof(float), 14, f);
+        fclose(f);
+        float *y = NULL;
+        size_t shape[BL_NPY_MAX_DIMS];
+        int nd = 0;
+        bl_status s = bl_npy_read_f32(path, &y, shape, &nd);
+        BL_CHECK(s == BL_ERR_FORMAT && !y, "claim %zu x %zu: status %s", shapes[k][0], shapes[k][1], bl_errname(s));
+        BL_CHECK(strstr(bl_error_message(), "truncated") && strstr(bl_error_message(), "56 bytes after the header"),
+                 "message: %s", bl_error_message());
+        free(y);
+    }
+}
+
 int main(void) {
     const char *dir = bl_test_tmpdir("npy");
     BL_REQUIRE(dir != NULL, "no temp dir");
@@ -112,6 +143,7 @@ int main(void) {
     snprintf(d, sizeof d, "%s", dir);
     test_roundtrip(d);
     test_headers();
+    test_huge_claim(d);
     char cmd[1100];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", d);
     bl_test_run(cmd);
