@@ -292,6 +292,7 @@ static bl_status setup_outdir(bl_run_ctx *c) {
         oo.zstd_level = c->cfg->output.zstd_level;
         oo.resume = c->o->resume;
         oo.force_dir = c->o->force_dir;
+        oo.n_items = (int64_t)c->plan.n_items;
         oo.fingerprint = fp;
         for (int t = 0; t < BL_TABLE_COUNT; t++) oo.headers[t] = h[t].data;
         s = bl_outdir_open(&oo, &c->od);
@@ -365,16 +366,18 @@ static void ctx_free(bl_run_ctx *c) {
     bl_graph_free(c->graph);
     bl_frontend_destroy(c->fe);
     bl_card_free(&c->card);
-    bl_plan_free(&c->plan);
-    free(c->first_item);
-    free(c->n_items_of);
-    free(c->file_skip);
-    for (size_t i = 0; c->files && i < c->plan.n_inputs; i++)
+    for (size_t i = 0; c->files && i < c->plan.n_inputs; i++) { /* before the plan goes: its count */
         for (int k = 0; k < c->files[i].channels; k++) {
             if (c->files[i].ch_fail) free(c->files[i].ch_fail[k]);
             if (c->files[i].ch_warn) free(c->files[i].ch_warn[k]);
         }
-    for (size_t i = 0; c->files && i < c->plan.n_inputs; i++) free(c->files[i].ch_fail), free(c->files[i].ch_warn);
+        free(c->files[i].ch_fail);
+        free(c->files[i].ch_warn);
+    }
+    bl_plan_free(&c->plan);
+    free(c->first_item);
+    free(c->n_items_of);
+    free(c->file_skip);
     free(c->files);
     free(c->done);
     pthread_mutex_destroy(&c->err_mu);

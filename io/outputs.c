@@ -63,10 +63,12 @@ typedef struct {
     int channel;
 } failure;
 
-/* Failures or warnings, one per item, sorted by item (items arrive in plan order). */
+/* Failures or warnings, at most one per item, indexed by item: set and removed in O(1)
+ * whatever order items come in (retried items come back out of order), written in plan
+ * order. */
 typedef struct {
-    failure *v;
-    size_t n, cap;
+    failure **by_item; /* [cap], NULL where the item has none */
+    size_t n, cap;     /* notes held; slots */
 } note_list;
 
 struct bl_outdir {
@@ -246,55 +248,45 @@ static void failure_free(failure *f) {
     free(f->message);
 }
 
-static size_t note_find(const note_list *l, int64_t item, bool *found) {
-    size_t lo = 0, hi = l->n;
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        if (l->v[mid].item < item) lo = mid + 1;
-        else hi = mid;
-    }
-    *found = lo < l->n && l->v[lo].item == item;
-    return lo;
-}
-
 /* Remove item's note; true when there was one. */
 static bool note_remove(note_list *l, int64_t item) {
-    bool found;
-    size_t i = note_find(l, item, &found);
-    if (!found) return false;
-    failure_free(&l->v[i]);
-    memmove(&l->v[i], &l->v[i + 1], (l->n - i - 1) * sizeof *l->v);
+    if (item < 0 || (size_t)item >= l->cap || !l->by_item[item]) return false;
+    failure_free(l->by_item[item]);
+    free(l->by_item[item]);
+    l->by_item[item] = NULL;
     l->n--;
     return true;
 }
 
 static bl_status note_set(note_list *l, int64_t item, const char *source, int channel, const char *stage,
                           const char *status, const char *message) {
+    BL_RETURN_IF(item < 0, BL_ERR_INTERNAL, "note for item %lld", (long long)item);
     note_remove(l, item);
-    if (l->n == l->cap) {
-        size_t nc = l->cap ? l->cap * 2 : 16;
-        failure *n = realloc(l->v, nc * sizeof *n);
+    if ((size_t)item >= l->cap) {
+        size_t nc = l->cap ? l->cap : 1024;
+        while (nc <= (size_t)item) nc *= 2;
+        failure **n = realloc(l->by_item, nc * sizeof *n);
         BL_CHECK_ALLOC(n);
-        l->v = n;
+        memset(n + l->cap, 0, (nc - l->cap) * sizeof *n);
+        l->by_item = n;
         l->cap = nc;
     }
-    bool found;
-    size_t i = note_find(l, item, &found);
-    memmove(&l->v[i + 1], &l->v[i], (l->n - i) * sizeof *l->v);
-    failure f = {item, strdup(source ? source : ""), strdup(stage ? stage : ""), strdup(status ? status : ""),
-                 strdup(message ? message : ""), channel};
-    l->v[i] = f;
+    failure *f = malloc(sizeof *f);
+    BL_CHECK_ALLOC(f);
+    *f = (failure){item, strdup(source ? source : ""), strdup(stage ? stage : ""), strdup(status ? status : ""),
+                   strdup(message ? message : ""), channel};
+    l->by_item[item] = f;
     l->n++;
-    if (!f.source || !f.stage || !f.status || !f.message) return BL_ERROR(BL_ERR_NOMEM, "out of memory");
+    if (!f->source || !f->stage || !f->status || !f->message) return BL_ERROR(BL_ERR_NOMEM, "out of memory");
     return BL_OK;
 }
 
 static void note_list_free(note_list *l) {
-    for (size_t i = 0; i < l->n; i++) failure_free(&l->v[i]);
-    free(l->v);
+    for (size_t i = 0; i < l->cap; i++)
+        if (l->by_item[i]) failure_free(l->by_item[i]), free(l->by_item[i]);
+    free(l->by_item);
     memset(l, 0, sizeof *l);
 }
-
 
 /* Replace `name` (errors.csv or warnings.csv) with the list; removed when the list is empty. */
 static bl_status write_note_csv(bl_outdir *od, const note_list *l, const char *name, bool with_status) {
@@ -308,8 +300,9 @@ static bl_status write_note_csv(bl_outdir *od, const note_list *l, const char *n
     }
     bl_strbuf b = {0};
     bl_strbuf_puts(&b, with_status ? "source,channel,stage,status,message\n" : "source,channel,stage,message\n");
-    for (size_t i = 0; i < l->n; i++) {
-        const failure *f = &l->v[i];
+    for (size_t i = 0; i < l->cap; i++) {
+        const failure *f = l->by_item[i];
+        if (!f) continue;
         bl_csv_append(&b, f->source);
         bl_strbuf_printf(&b, ",%d,", f->channel);
         bl_csv_append(&b, f->stage);
@@ -756,7 +749,7 @@ static bl_status load_carry(bl_outdir *od, int ti) {
     return s;
 }
 
-static bl_status resume_state(bl_outdir *od, const char *fingerprint, int64_t *n_done) {
+static bl_status resume_state(bl_outdir *od, const char *fingerprint, int64_t n_items, int64_t *n_done) {
     BL_TRY(check_fingerprint(od, fingerprint));
     char *mpath = path_join(od->dir, "manifest.json");
     BL_CHECK_ALLOC(mpath);
@@ -819,6 +812,12 @@ static bl_status resume_state(bl_outdir *od, const char *fingerprint, int64_t *n
     /* replay */
     for (size_t i = 0; i < valid && s == BL_OK; i++) {
         const bl_journal_line *l = &lines[i];
+        if (!l->is_close && n_items > 0 && l->item >= n_items) {
+            s = BL_ERROR(BL_ERR_CONFIG, "--resume refused: the checkpoint journal of %s names work item %lld, but "
+                         "the plan has %lld item(s) (the inputs changed, or the journal is damaged); resume with the "
+                         "same inputs or choose another -o", od->dir, (long long)l->item, (long long)n_items);
+            break;
+        }
         if (!l->is_close) {
             for (int ti = 0; ti < BL_TABLE_COUNT && s == BL_OK; ti++) {
                 table_state *t = &od->t[ti];
@@ -927,7 +926,7 @@ bl_status bl_outdir_open(const bl_outdir_opts *opts, bl_outdir **out) {
     }
     if (s == BL_OK && opts->resume && has_journal) {
         int64_t n_done = 0;
-        s = resume_state(od, opts->fingerprint, &n_done);
+        s = resume_state(od, opts->fingerprint, opts->n_items, &n_done);
     } else if (s == BL_OK) {
         if (opts->resume) BL_LOG_I("resume: %s holds no previous run; starting a new one", od->dir);
         char *cdir = path_join(od->dir, "checkpoint");

@@ -81,6 +81,8 @@ typedef struct {
     const char *fingerprint;  /* text identifying config + model (resume refuses another) */
     bool force_dir;           /* --force-dir: use a non-empty folder without the marker, as
                                * long as none of the names baleen writes is taken */
+    int64_t n_items;          /* work items of the plan (> 0): a journal naming an item beyond
+                               * them is refused instead of sizing memory by it; 0 = no bound */
     const char *headers[BL_TABLE_COUNT]; /* CSV header line per table; NULL = table unused */
 } bl_outdir_opts;
 
