@@ -152,6 +152,7 @@ int main(void) {
 
     /* a FIFO gets the bytes, in place and through the scratch file */
     BL_REQUIRE(mkfifo(at("fifo"), 0644) == 0, "mkfifo: %s", strerror(errno));
+    BL_REQUIRE(link(at("fifo"), at("fifo-keep")) == 0, "link: %s", strerror(errno));
     for (int seekable = 0; seekable < 2; seekable++) {
         fifo_reader r = {{0}, {0}};
         snprintf(r.path, sizeof r.path, "%s", at("fifo"));
@@ -159,13 +160,18 @@ int main(void) {
         pthread_create(&th, NULL, read_fifo, &r);
         BL_CHECK(write_text(at("fifo"), seekable ? BL_OUTFILE_SEEKABLE : 0, "through the fifo\n", true) == BL_OK,
                  "%s", bl_error_message());
+        /* a reader still waiting (the FIFO was replaced, not written) is let go through a
+         * second name of the FIFO, so that the test fails instead of hanging */
+        int w = open(at("fifo-keep"), O_WRONLY | O_NONBLOCK);
+        if (w >= 0) close(w);
         pthread_join(th, NULL);
         BL_CHECK(!strcmp(r.got, "through the fifo\n"), "fifo (seekable %d) got '%s'", seekable, r.got);
         BL_CHECK(lstat(at("fifo"), &st) == 0 && S_ISFIFO(st.st_mode), "the FIFO was replaced");
     }
 
-    /* nothing else is left: a.txt link.txt sub dangling loop1 loop2 fresh.txt race.txt fifo */
+    /* nothing else is left: a.txt link.txt sub dangling loop1 loop2 fresh.txt race.txt fifo
+     * fifo-keep */
     int n = count_entries();
-    BL_CHECK(n == 9, "%d entries in %s (a temporary left behind?)", n, g_dir);
+    BL_CHECK(n == 10, "%d entries in %s (a temporary left behind?)", n, g_dir);
     return bl_test_finish("test_outfile");
 }
