@@ -266,11 +266,16 @@ truncated)
   grep -q 'cut.wav.*truncated' o2/warnings.csv || fail "keep: no warning"
   zstdcat o2/segments/part-*.csv.zst | grep -q '^tr/cut.wav,' || fail "keep: no rows for cut.wav"
   if [ $root = 1 ] && command -v setpriv > /dev/null; then
-    mkdir -p ur/ok ur/closed; cp audio/a.wav ur/ok/; cp audio/a.wav ur/closed/; chmod 000 ur/closed
-    chmod 777 . ; chmod -R a+rX model ur/ok run.yaml
-    setpriv --reuid=65534 --regid=65534 --clear-groups "$bin" -q run run.yaml -o "$PWD/o3" --set 'sources=[ur]'; rc=$?
-    chmod 755 ur/closed
-    [ $rc -eq 2 ] && grep -q 'ur/closed.*cannot read this folder' o3/errors.csv || fail "unreadable subfolder: exit $rc"
+    # as nobody, in a folder nobody can reach (the work folder's parents may be private)
+    pub=$(mktemp -d /tmp/bl-hostile-XXXXXX) || exit 90
+    mkdir -p "$pub/ur/ok" "$pub/ur/closed"; cp -r model run.yaml "$pub/"
+    cp audio/a.wav "$pub/ur/ok/"; cp audio/a.wav "$pub/ur/closed/"
+    chmod -R a+rX "$pub"; chmod 777 "$pub"; chmod 000 "$pub/ur/closed"
+    (cd "$pub" && setpriv --reuid=65534 --regid=65534 --clear-groups "$bin" -q run run.yaml -o o3 --set 'sources=[ur]'); rc=$?
+    chmod 755 "$pub/ur/closed"
+    ok=0; [ $rc -eq 2 ] && grep -q 'ur/closed.*cannot read this folder' "$pub/o3/errors.csv" && ok=1
+    cp "$pub/o3/errors.csv" unreadable-errors.csv 2>/dev/null; rm -rf "$pub"
+    [ $ok = 1 ] || fail "unreadable subfolder: exit $rc $(cat unreadable-errors.csv 2>/dev/null)"
   else
     echo "skipped: unreadable subfolder (needs root and setpriv)"
   fi
