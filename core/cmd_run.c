@@ -227,6 +227,7 @@ int bl_cmd_run(int argc, char **argv) {
     o.resume = resume;
     o.force_dir = force_dir;
     o.threads = threads_of(&cfg);
+    o.adapt_threads = cfg.runtime.threads == 0; /* a number given: exactly that many */
     o.progress = cfg.runtime.progress;
     if (o.progress == BL_PROGRESS_AUTO) o.progress = isatty(2) && bl_log_get_level() >= BL_LOG_INFO ? BL_PROGRESS_BAR : BL_PROGRESS_NONE;
     o.stop = &g_stop_signal;

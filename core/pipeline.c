@@ -17,9 +17,10 @@
 #include <inttypes.h> /* PRId64 */
 #include <math.h>     /* ceil */
 #include <stdio.h>
-#include <stdlib.h>   /* calloc, free */
+#include <stdlib.h>   /* calloc, free, getenv */
 #include <string.h>   /* memset, strcmp */
 #include <time.h>     /* clock_gettime, nanosleep, gmtime_r */
+#include <unistd.h>   /* sysconf: the CPUs the contention reading counts */
 
 #include "infile.h"         /* bl_format_size for the memory messages */
 #include "io/json.h"         /* bl_strbuf for headers */
@@ -34,6 +35,8 @@
 #define BL_SCORE_QUEUE 8
 
 static const char *const k_stage_names[BL_ST_COUNT] = {"decode", "frontend", "model", "score+write"};
+
+const char *bl_run_stage_name(int stage) { return stage >= 0 && stage < BL_ST_COUNT ? k_stage_names[stage] : "?"; }
 
 int64_t bl_now_ns(void) {
     struct timespec ts;
@@ -231,6 +234,10 @@ static bl_status setup_exec(bl_run_ctx *c, char *backend, size_t cap) {
     eo.max_batch = c->batch;
     eo.threads = c->o->threads;
     BL_TRY(bl_exec_create(be, c->graph, &eo, &c->ex));
+    const char *ad = getenv("BL_ADAPT_THREADS"); /* the A/B switch (docs/benchmarks.md) */
+    c->adapt = c->o->adapt_threads && c->o->threads > 1 && !(ad && !strcmp(ad, "0")) && be->set_threads;
+    bl_thread_fit_init(&c->fit, c->o->threads);
+    c->exec_threads = c->o->threads;
     BL_TRY(bl_frontend_create(&c->fp, &c->fe));
     return BL_OK;
 }
@@ -444,9 +451,18 @@ static void *progress_thread(void *arg) {
     const bl_progress_mode pm = c->o->progress;
     int64_t last = bl_now_ns();
     bool drew = false;
+    bl_cpushare share; /* adapt: other work's share of the CPUs, read every 50 ms */
+    bl_cpushare_init(&share, (int)sysconf(_SC_NPROCESSORS_ONLN));
     while (!atomic_load(&c->scorer_finished)) {
         struct timespec ts = {0, 50 * 1000000L};
         nanosleep(&ts, NULL);
+        if (c->adapt && bl_cpushare_read(&share)) {
+            int fewer = bl_cpushare_fewer(&share, c->fit.max);
+            int was = atomic_exchange(&c->contended, fewer);
+            if ((was > 0) != (fewer > 0))
+                BL_LOG_D("run: %.1f runnable threads of other processes on %d CPUs: %s", share.others, share.cpus,
+                         was ? "the CPUs are free again" : "the CPUs are shared");
+        }
         if (c->o->stop && *c->o->stop && !bl_run_stopping(c)) bl_run_stop(c);
         int64_t now = bl_now_ns();
         int64_t every = pm == BL_PROGRESS_JSON ? 1000000000 : 250000000;
@@ -545,7 +561,14 @@ bl_status bl_pipeline_run(const bl_run_opts *o, bl_run_result *result) {
         s = write_run_json(c, started, NULL, NULL);
     }
     if (s == BL_OK) {
+        int64_t t1 = bl_now_ns();
+        result->setup_seconds = (double)(t1 - t0) * 1e-9;
         s = run_threads(c, t0);
+        result->stream_seconds = (double)(bl_now_ns() - t1) * 1e-9;
+        for (int i = 0; i < BL_ST_COUNT; i++) result->stage_busy_s[i] = (double)atomic_load(&c->busy_ns[i]) * 1e-9;
+        result->n_windows = atomic_load(&c->windows_done);
+        result->n_batches = c->n_batches;
+        result->n_batches_fewer_threads = c->adapt ? c->fit.n_reduced : 0;
         if (s == BL_OK && c->fatal != BL_OK) s = BL_ERROR(c->fatal, "%s", c->fatal_msg);
         result->interrupted = s == BL_OK && o->stop && *o->stop;
         result->n_committed = atomic_load(&c->items_committed);

@@ -49,7 +49,19 @@ typedef struct {
     const volatile sig_atomic_t *stop; /* set non-zero to stop cleanly; may be NULL */
     int test_item_delay_ms;      /* tests only: the writer sleeps this long after each item
                                   * (so a test can interrupt a run mid-way); 0 = off */
+    double *batch_seconds;       /* optional (`baleen bench`): the model stage stores the time
+                                  * of each batch's executor call here, in order, up to
+                                  * batch_seconds_cap of them (result->n_batches counts all);
+                                  * NULL = not recorded. Owned by the caller. */
+    int64_t batch_seconds_cap;
+    bool adapt_threads;          /* runtime.threads 0: while other processes hold the CPUs, the
+                                  * model stage may run fewer executor threads (down to 1) when
+                                  * that measures faster (core/cpushare.h); BL_ADAPT_THREADS=0
+                                  * in the environment turns it off */
 } bl_run_opts;
+
+/* The stages whose busy time bl_run_result.stage_busy_s reports, in this order. */
+#define BL_RUN_STAGES 4
 
 typedef struct {
     int64_t n_items;       /* work items planned */
@@ -61,7 +73,19 @@ typedef struct {
     double wall_seconds;
     bool interrupted;      /* the stop flag ended the run early */
     char backend[16];      /* "cpu" */
+    /* where the time went (figures for `baleen bench`; set once the stages have run) */
+    double setup_seconds;  /* from the call to the start of the stage threads: model, plan,
+                            * executor, output directory */
+    double stream_seconds; /* from the start of the stage threads to their join */
+    double stage_busy_s[BL_RUN_STAGES]; /* time each stage spent working (bl_run_stage_name) */
+    int64_t n_windows;     /* windows scored */
+    int64_t n_batches;     /* executor calls (each of batch.size windows, the last one padded) */
+    int64_t n_batches_fewer_threads; /* of them, run with fewer threads than o->threads
+                            * (adapt_threads under contention) */
 } bl_run_result;
+
+/* "decode", "frontend", "model", "score+write" for 0..BL_RUN_STAGES-1; "?" otherwise. */
+const char *bl_run_stage_name(int stage);
 
 /* Run the whole job. See the top of this file for statuses. Messages go through bl_log. */
 bl_status bl_pipeline_run(const bl_run_opts *o, bl_run_result *result);

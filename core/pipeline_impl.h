@@ -23,6 +23,7 @@
 #include <stdint.h>
 
 #include "config.h"         /* bl_config */
+#include "cpushare.h"       /* bl_thread_fit: threads under contention */
 #include "frontend.h"       /* bl_frontend */
 #include "memest.h"         /* bl_memest */
 #include "io/outputs.h"     /* bl_outdir */
@@ -35,6 +36,7 @@
 
 /* Stages, for timing and progress. */
 enum { BL_ST_DECODE, BL_ST_FRONTEND, BL_ST_MODEL, BL_ST_SCORE, BL_ST_COUNT };
+_Static_assert(BL_ST_COUNT == BL_RUN_STAGES, "bl_run_result.stage_busy_s has one entry per stage");
 
 typedef enum { BL_PK_WINDOWS, BL_PK_BEGIN, BL_PK_END, BL_PK_FAIL } bl_pk_type;
 
@@ -124,6 +126,13 @@ typedef struct {
     atomic_llong files_done;
     atomic_llong windows_done;
     atomic_llong busy_ns[BL_ST_COUNT];
+    int64_t n_batches;             /* executor calls; written by the model stage only, read
+                                    * after it returns */
+    bool adapt;                    /* o->adapt_threads and more than one thread (set-up) */
+    atomic_int contended;          /* the progress thread's reading: bl_cpushare_fewer (0 = the
+                                    * CPUs are free; else the smaller team to try) */
+    bl_thread_fit fit;             /* the model stage's thread count (its thread only) */
+    int exec_threads;              /* the executor's thread count now (model stage only) */
     atomic_int stopping;
     atomic_int scorer_finished; /* the scorer thread has returned */
     /* first fatal error */

@@ -475,7 +475,21 @@ static bl_status flush_batch(model_state *ms) {
         memset(ms->x + (size_t)ms->nb * per, 0, (size_t)(c->batch - ms->nb) * per * sizeof(float));
         int64_t t = bl_now_ns();
         const void *ins[1] = {ms->x};
+        if (c->adapt) { /* fewer threads while other work holds the CPUs, when faster */
+            int th = bl_thread_fit_next(&c->fit, atomic_load(&c->contended), t);
+            if (th != c->exec_threads) {
+                BL_TRY(bl_exec_set_threads(c->ex, th));
+                c->exec_threads = th;
+            }
+        }
         BL_TRY(bl_exec_run(c->ex, c->batch, ins, ms->outs));
+        int64_t t1 = bl_now_ns();
+        if (c->o->batch_seconds && c->n_batches < c->o->batch_seconds_cap) /* `baleen bench` */
+            c->o->batch_seconds[c->n_batches] = (double)(t1 - t) * 1e-9;
+        c->n_batches++;
+        if (c->adapt && bl_thread_fit_record(&c->fit, (double)(t1 - t) * 1e-9, t1))
+            BL_LOG_D("run: the CPUs are shared with other work: a batch took %.3f ms at %d threads, %.3f ms at %d; "
+                     "running %d", c->fit.last_max_s * 1e3, c->fit.max, c->fit.last_one_s * 1e3, c->fit.alt, c->fit.cur);
         bl_score_msg *m = calloc(1, sizeof *m);
         BL_CHECK_ALLOC(m);
         m->type = BL_SM_SCORES;

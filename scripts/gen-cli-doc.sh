@@ -30,3 +30,4 @@ section "config" config
 section "model" model
 section run run
 section export export
+section bench bench

@@ -7,10 +7,19 @@ torchaudio computes the card's log-mel front end, ONNX Runtime scores model wind
 fixed batches, numpy pools scores into segments (max, mean, p90) and finds events with the
 same hysteresis rules, and csv writes segments.csv and events.csv.
 
-Usage: py_pipeline.py WAV MODEL_DIR OUT_DIR --threads N [--batch 32]
+--frontend librosa computes the same mel spectrogram with librosa instead (the "librosa +
+ONNX Runtime" peer of bench/compare/compare.py). --timing-json FILE writes the time spent
+importing, setting up (front end, ONNX Runtime session) and working (reading, features,
+model, pooling, writing), so that a comparison can leave interpreter start and imports out.
+
+Usage: py_pipeline.py WAV MODEL_DIR OUT_DIR --threads N [--batch 32] [--frontend torchaudio|librosa]
+                      [--timing-json FILE]
 """
+import time
+T_START = time.perf_counter()
 import argparse
 import csv
+import json
 import os
 import sys
 
@@ -29,7 +38,10 @@ def main():
     ap.add_argument("out_dir")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--batch", type=int, default=32)
+    ap.add_argument("--frontend", choices=("torchaudio", "librosa"), default="torchaudio")
+    ap.add_argument("--timing-json", default=None)
     a = ap.parse_args()
+    t_imports = time.perf_counter()
     torch.set_num_threads(a.threads)
     card = yaml.safe_load(open(os.path.join(a.model_dir, "model.yaml")))
     fe = card["frontend"]
@@ -46,6 +58,13 @@ def main():
         norm="slaney" if mel.get("norm", "slaney") == "slaney" else None,
         mel_scale=mel.get("scale", "slaney"))
     eps = float(comp.get("eps", 1e-6))
+    if a.frontend == "librosa":
+        import librosa
+        mel_kw = dict(sr=sr, n_fft=n_fft, hop_length=hop, win_length=fe.get("win_length") or n_fft,
+                      window="hann", center=False, power=float(fe.get("power", 2.0)),
+                      n_mels=mel.get("n_mels", 64), fmin=float(mel.get("fmin", 0.0)),
+                      fmax=float(mel.get("fmax") or sr / 2), htk=mel.get("scale", "slaney") == "htk",
+                      norm="slaney" if mel.get("norm", "slaney") == "slaney" else None)
     so = ort.SessionOptions()
     so.intra_op_num_threads = a.threads
     so.inter_op_num_threads = 1
@@ -53,6 +72,7 @@ def main():
     sess = ort.InferenceSession(os.path.join(a.model_dir, "model.onnx"), so,
                                 providers=["CPUExecutionProvider"])
     iname = sess.get_inputs()[0].name
+    t_ready = time.perf_counter()
 
     info = sf.info(a.wav)
     assert info.samplerate == sr, "the benchmark input is made at the model's rate"
@@ -95,9 +115,13 @@ def main():
         if nfr <= 0:
             carry = x
             continue
-        with torch.no_grad():
-            m = spec(torch.from_numpy(x[: (nfr - 1) * hop + n_fft].copy()))[:, :nfr]
-            m = torch.log(m + eps).T.contiguous().numpy()
+        if a.frontend == "librosa":
+            m = librosa.feature.melspectrogram(y=x[: (nfr - 1) * hop + n_fft], **mel_kw)[:, :nfr]
+            m = np.ascontiguousarray(np.log(m + eps).T, dtype=np.float32)
+        else:
+            with torch.no_grad():
+                m = spec(torch.from_numpy(x[: (nfr - 1) * hop + n_fft].copy()))[:, :nfr]
+                m = torch.log(m + eps).T.contiguous().numpy()
         carry = x[nfr * hop:]
         pending = np.concatenate([pending, m])
         base = frames_done - (len(pending) - nfr)  # absolute index of pending[0]
@@ -163,6 +187,11 @@ def main():
                 if e[1] - e[0] >= mind:
                     w.writerow([a.wav, 0, name, f"{e[0]:.6f}", f"{e[1]:.6f}", f"{e[2]:.6g}",
                                 f"{np.mean(e[3]):.6g}"])
+    t_end = time.perf_counter()
+    if a.timing_json:
+        with open(a.timing_json, "w") as f:
+            json.dump({"import_s": t_imports - T_START, "setup_s": t_ready - t_imports,
+                       "work_s": t_end - t_ready, "windows": len(scores), "frontend": a.frontend}, f)
     print(f"py_pipeline: {len(scores)} windows", file=sys.stderr)
 
 
