@@ -26,7 +26,9 @@
  *     configured count's mean batch time is below BL_FIT_KEEP of one thread's (the mean, not the median: under contention a team's time is in its long tail of
  *     batches that waited for a descheduled member); the trial is repeated every
  *     BL_FIT_RETRY_S seconds while the contention lasts, and the configured count comes back
- *     as soon as it ends.
+ *     as soon as it ends. The model stage runs "one thread" as pair mode where it can
+ *     (core/stage_model.c: two one-thread executors taking turns), timing each batch as half
+ *     of the pair's time.
  *
  * Threading: a bl_cpushare is read and updated by one thread (the pipeline's progress
  * thread), which publishes the verdict through an atomic; a bl_thread_fit belongs to the

@@ -222,6 +222,17 @@ YAML
   cmp list.txt list2.txt || { diff list.txt list2.txt; exit 14; }
   for f in $(cat list.txt); do cmp "killed/features/$f" "ref/features/$f" || exit 15; done
   ;;
+pair)
+  # Pair mode (core/stage_model.c: two one-thread executors taking turns with the batches,
+  # used under CPU contention; forced here by a test hook): every table byte for byte as
+  # --threads 1, with odd batch sizes, a stereo file and several files in flight, so that
+  # the order of scores and item ends is exercised.
+  for b in 7 32; do
+    q run run.yaml -o ref$b --threads 1 --set batch.size=$b || exit 1
+    BL_TEST_PAIR_MODE=1 "$bin" -q run run.yaml -o pair$b --threads 0 --set batch.size=$b || exit 2
+    same_chunks ref$b pair$b || { echo "pair mode differs at batch $b"; exit 3; }
+  done
+  ;;
 *) echo "unknown case $case"; exit 99 ;;
 esac
 exit 0

@@ -9,8 +9,9 @@
 #   diskfull  injected ENOSPC: exit 3, resume → identical    dryrun    plan, nothing written
 #   errors    config, backend, model and source errors exit 1
 #   features  persist.features files = `baleen features` bytes (mono, stereo); kill -9, resume
+#   pair      pair mode (contention: two one-thread executors) = --threads 1, byte for byte
 set(BL_RUN_WORK ${CMAKE_CURRENT_BINARY_DIR}/run_cli)
-foreach(case basic blocks inflight batch resume sigint corrupt lock diskfull dryrun errors features)
+foreach(case basic blocks inflight batch resume sigint corrupt lock diskfull dryrun errors features pair)
   add_test(NAME run_cli_${case}
            COMMAND sh ${CMAKE_SOURCE_DIR}/tests/cli/run.sh $<TARGET_FILE:baleen> ${CMAKE_SOURCE_DIR}
                    ${BL_RUN_WORK}/${case} ${case})
