@@ -15,6 +15,7 @@ int bl_cmd_model(int argc, char **argv);
 int bl_cmd_export(int argc, char **argv);
 int bl_cmd_run(int argc, char **argv);
 int bl_cmd_bench(int argc, char **argv);
+int bl_cmd_devices(int argc, char **argv);
 
 /* Print "baleen: error: <context>: <message of this thread> (<where>)" and return the exit
  * code for `s`. Shared by every command so that errors look the same everywhere. */

@@ -23,6 +23,7 @@ static const bl_command k_commands[] = {
     {"export", bl_cmd_export, "write one table of an output directory as csv, jsonl or Raven tables"},
     {"run", bl_cmd_run, "scan the sources of a config with its model into an output directory"},
     {"bench", bl_cmd_bench, "how fast a model scans audio here, where the time goes, which batch size"},
+    {"devices", bl_cmd_devices, "the backends and GPUs baleen can use here, and why not when it cannot"},
 };
 
 static void print_help(FILE *f) {

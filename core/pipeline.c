@@ -22,6 +22,7 @@
 #include <time.h>     /* clock_gettime, nanosleep, gmtime_r */
 #include <unistd.h>   /* sysconf: the CPUs the contention reading counts */
 
+#include "cudamod.h"        /* whether the CUDA module and a GPU can run here, and why not */
 #include "infile.h"         /* bl_format_size for the memory messages */
 #include "io/json.h"         /* bl_strbuf for headers */
 #include "log.h"            /* BL_LOG_* */
@@ -208,14 +209,18 @@ static bl_status check_memory(bl_run_ctx *c, const bl_exec_backend *be) {
 static bl_status pick_backend(const bl_run_ctx *c, const bl_exec_backend **out) {
     const bl_config *cfg = c->cfg;
     const bl_exec_backend *be = NULL;
-    if (cfg->runtime.backend == BL_BACKEND_CUDA) {
-        be = bl_exec_backend_find("cuda");
-        BL_RETURN_IF(!be, BL_ERR_CONFIG,
-                     "runtime.backend: cuda was asked for, but this baleen has no CUDA backend (built "
-                     "without CUDA, or no device); use --backend cpu or auto");
-    } else if (cfg->runtime.backend == BL_BACKEND_AUTO) {
-        be = bl_exec_backend_find("cuda");
-        if (!be) BL_LOG_I("run: backend auto: cpu (no CUDA backend available)");
+    if (cfg->runtime.backend != BL_BACKEND_CPU) {
+        /* the module (core/cudamod.h) says whether a GPU can run here, and why not */
+        const bl_cuda_info *ci = bl_cuda_module_get();
+        be = ci->status == BL_CUDA_OK ? bl_exec_backend_find("cuda") : NULL;
+        const char *why = ci->status != BL_CUDA_OK
+                              ? ci->reason
+                              : "a GPU answers, but this version of baleen runs models on the CPU only (the device "
+                                "path and the CUDA executor are the next steps)";
+        if (cfg->runtime.backend == BL_BACKEND_CUDA)
+            BL_RETURN_IF(!be, BL_ERR_CONFIG, "runtime.backend cuda: %s; use --backend cpu or auto (baleen devices "
+                         "lists what this machine has)", why);
+        if (!be) BL_LOG_I("run: backend auto: cpu (%s)", why);
         else BL_LOG_I("run: backend auto: cuda");
     }
     if (!be) be = bl_exec_backend_cpu();
@@ -229,6 +234,7 @@ static bl_status setup_exec(bl_run_ctx *c, char *backend, size_t cap) {
     const bl_exec_backend *be = NULL;
     BL_TRY(pick_backend(c, &be));
     snprintf(backend, cap, "%s", be->name);
+    snprintf(c->backend, sizeof c->backend, "%s", be->name);
     BL_TRY(check_memory(c, be));
     bl_exec_opts eo = bl_exec_opts_default();
     eo.max_batch = c->batch;

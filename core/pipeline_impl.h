@@ -94,6 +94,7 @@ typedef struct {
     bl_graph *graph;
     bl_exec *ex;
     bl_memest mem;        /* what the configuration was estimated to need (core/memest.h) */
+    char backend[16];     /* the backend runtime.backend resolved to ("cpu", "cuda") */
     char model_onnx[4096];
     char model_sha256[65];
     bl_frontend_params fp;

@@ -67,6 +67,9 @@ char *bl_rundesc_fingerprint(const bl_run_ctx *c) {
     cfg.runtime.progress = def.runtime.progress;
     cfg.runtime.files_in_flight = def.runtime.files_in_flight;
     cfg.runtime.block_seconds = def.runtime.block_seconds;
+    /* the backend as resolved, not as asked: `auto` that ran on the CPU resumes with `cpu`,
+     * and a resume that would land on another backend is refused (it could change scores) */
+    cfg.runtime.backend = !strcmp(c->backend, "cuda") ? BL_BACKEND_CUDA : BL_BACKEND_CPU;
     char *text = dump(&cfg, true); /* key=value lines: a refused resume names the keys */
     bl_config_free(&def);
     if (!text) return NULL;

@@ -31,3 +31,4 @@ section "model" model
 section run run
 section export export
 section bench bench
+section devices devices
