@@ -21,6 +21,7 @@
 
 #include "error.h"
 #include "frontend.h"
+#include "source_spec.h" /* bl_source_cfg: one source, as the planner takes it */
 
 typedef enum { BL_BACKEND_AUTO = 0, BL_BACKEND_CPU = 1, BL_BACKEND_CUDA = 2 } bl_backend_kind;
 /* runtime.progress: auto = a live line when stderr is a terminal, nothing otherwise. */
@@ -31,12 +32,6 @@ typedef enum { BL_NONFINITE_FAIL = 0, BL_NONFINITE_ZERO = 1 } bl_nonfinite_mode;
 /* input.truncated: a file whose data ends before its header says. */
 typedef enum { BL_TRUNCATED_FAIL = 0, BL_TRUNCATED_KEEP = 1 } bl_truncated_mode;
 
-typedef struct {
-    char *path;         /* file, directory, glob, URL or manifest CSV */
-    char *time_pattern; /* strftime-style pattern giving the start time from the name, or NULL */
-    char *start;        /* window start: seconds from the file's start or ISO-8601 UTC; NULL = start */
-    char *end;          /* window end, same forms; NULL = end of file */
-} bl_source_cfg;
 
 typedef struct {
     bl_source_cfg *sources;

@@ -249,7 +249,7 @@ static bl_status setup_exec(bl_run_ctx *c, char *backend, size_t cap) {
 }
 
 static bl_status setup_plan(bl_run_ctx *c) {
-    BL_TRY(bl_plan_build(c->cfg, &c->plan));
+    BL_TRY(bl_plan_build(c->cfg->sources, c->cfg->n_sources, &c->plan));
     size_t ni = c->plan.n_inputs;
     c->first_item = calloc(ni ? ni : 1, sizeof *c->first_item);
     c->n_items_of = calloc(ni ? ni : 1, sizeof *c->n_items_of);

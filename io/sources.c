@@ -251,10 +251,9 @@ typedef struct {
 } builder;
 
 /* One candidate file of source si. Optional manifest fields may be NULL. Returns *added. */
-static bl_status add_input(builder *b, const bl_config *cfg, size_t si, const char *path, const char *key,
+static bl_status add_input(builder *b, const bl_source_cfg *src, size_t si, const char *path, const char *key,
                            const char *start, const char *end, const char *start_time,
                            const char *where, bool *added) {
-    const bl_source_cfg *src = &cfg->sources[si];
     *added = false;
     bl_input in;
     memset(&in, 0, sizeof in);
@@ -341,8 +340,8 @@ static bool ends_with_ci(const char *s, const char *suffix) {
     return n >= m && !strcasecmp(s + n - m, suffix);
 }
 
-static bl_status expand_manifest(builder *b, const bl_config *cfg, size_t si, size_t *n_added) {
-    const char *mpath = cfg->sources[si].path;
+static bl_status expand_manifest(builder *b, const bl_source_cfg *src, size_t si, size_t *n_added) {
+    const char *mpath = src->path;
     char *text = NULL;
     size_t len = 0;
     BL_TRY(read_file(mpath, &text, &len));
@@ -368,7 +367,7 @@ static bl_status expand_manifest(builder *b, const bl_config *cfg, size_t si, si
          * that the run reports it per input and goes on with the others. */
         if (!is_regular(path)) BL_LOG_W("%s: %s is not a readable file", where, path);
         bool added;
-        s = add_input(b, cfg, si, path, r->key ? r->key : r->path, r->start, r->end, r->start_time, where,
+        s = add_input(b, src, si, path, r->key ? r->key : r->path, r->start, r->end, r->start_time, where,
                       &added);
         if (s == BL_OK && added) (*n_added)++;
     }
@@ -446,8 +445,7 @@ static bl_status explain_missing(const char *where, const char *path) {
     return BL_ERROR(BL_ERR_NOT_FOUND, "%s: %s: no such file or directory", where, path);
 }
 
-static bl_status expand_source(builder *b, const bl_config *cfg, size_t si) {
-    const bl_source_cfg *src = &cfg->sources[si];
+static bl_status expand_source(builder *b, const bl_source_cfg *src, size_t si) {
     const char *path = src->path;
     char where[64];
     snprintf(where, sizeof where, "sources[%zu]", si);
@@ -465,7 +463,7 @@ static bl_status expand_source(builder *b, const bl_config *cfg, size_t si) {
         s = walk_dir(path, 0, &files, &bad, &why);
         if (s == BL_OK) sl_sort(&files);
     } else if (is_regular(path) && ends_with_ci(path, ".csv")) {
-        BL_TRY(expand_manifest(b, cfg, si, &added));
+        BL_TRY(expand_manifest(b, src, si, &added));
         BL_RETURN_IF(added == 0, BL_ERR_NOT_FOUND, "%s: manifest %s lists no file%s", where, path,
                      src->start || src->end ? " in the time window" : "");
         return BL_OK;
@@ -482,13 +480,13 @@ static bl_status expand_source(builder *b, const bl_config *cfg, size_t si) {
         char w[PATH_MAX + 80];
         snprintf(w, sizeof w, "%s (%s)", where, files.v[i]);
         bool ok;
-        s = add_input(b, cfg, si, files.v[i], files.v[i], NULL, NULL, NULL, w, &ok);
+        s = add_input(b, src, si, files.v[i], files.v[i], NULL, NULL, NULL, w, &ok);
         if (s == BL_OK && ok) added++;
     }
     /* what the folder walk could not scan: failed inputs, after the files (in walk order) */
     for (size_t i = 0; i < bad.n && s == BL_OK; i++) {
         bool ok;
-        s = add_input(b, cfg, si, bad.v[i], bad.v[i], NULL, NULL, NULL, where, &ok);
+        s = add_input(b, src, si, bad.v[i], bad.v[i], NULL, NULL, NULL, where, &ok);
         if (s == BL_OK && ok) {
             bl_input *in = &b->plan->inputs[b->plan->n_inputs - 1];
             free(in->probe_error);
@@ -526,14 +524,14 @@ void bl_plan_free(bl_plan *plan) {
     memset(plan, 0, sizeof *plan);
 }
 
-bl_status bl_plan_build(const bl_config *cfg, bl_plan *plan) {
-    BL_RETURN_IF(!cfg || !plan, BL_ERR_INVALID_ARG, "bl_plan_build: NULL argument");
+bl_status bl_plan_build(const bl_source_cfg *sources, size_t n_sources, bl_plan *plan) {
+    BL_RETURN_IF((!sources && n_sources) || !plan, BL_ERR_INVALID_ARG, "bl_plan_build: NULL argument");
     memset(plan, 0, sizeof *plan);
-    BL_RETURN_IF(cfg->n_sources == 0, BL_ERR_CONFIG, "sources: no source given; list files, folders, "
+    BL_RETURN_IF(n_sources == 0, BL_ERR_CONFIG, "sources: no source given; list files, folders, "
                  "globs or manifests under `sources:`");
     builder b = {plan, 0, NULL};
     bl_status s = BL_OK;
-    for (size_t i = 0; i < cfg->n_sources && s == BL_OK; i++) s = expand_source(&b, cfg, i);
+    for (size_t i = 0; i < n_sources && s == BL_OK; i++) s = expand_source(&b, &sources[i], i);
     if (s == BL_OK) s = drop_duplicates(&b);
     for (size_t i = 0; i < plan->n_inputs; i++) free(b.real[i]);
     free(b.real);

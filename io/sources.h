@@ -45,7 +45,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../core/config.h"
+#include "../core/source_spec.h" /* bl_source_cfg: the sources as configured (no config loader) */
 #include "../core/error.h"
 
 typedef struct {
@@ -59,7 +59,7 @@ typedef struct {
     int sample_rate;
     int64_t frames;    /* -1 unknown */
     int64_t bytes;     /* file size */
-    size_t source;     /* index into cfg->sources of the source that listed it */
+    size_t source;     /* index of the source (in the list given to bl_plan_build) that listed it */
     char *probe_error; /* NULL when the header was read; else why not (the pipeline fails
                         * this input with it; sample_rate is then 0) */
     bool unscannable;  /* not an audio file at all but what a folder walk could not scan (an
@@ -80,10 +80,11 @@ typedef struct {
     size_t n_items;
 } bl_plan;
 
-/* Expand cfg->sources, probe each file's header (channels, rate, length) and build the items.
+/* Expand the n_sources configured sources (config `sources:`), probe each file's header
+ * (channels, rate, length) and build the items.
  * Inputs whose header cannot be read are kept (channels = 1, one item) so that the failure
  * is reported per input by the pipeline and the run goes on. */
-bl_status bl_plan_build(const bl_config *cfg, bl_plan *plan);
+bl_status bl_plan_build(const bl_source_cfg *sources, size_t n_sources, bl_plan *plan);
 void bl_plan_free(bl_plan *plan);
 
 /* A manifest CSV parsed from memory (bl_plan_build reads the file and calls this).

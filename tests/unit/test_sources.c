@@ -59,11 +59,7 @@ static bl_status plan_of(const src_spec *s, size_t n, bl_plan *plan) {
         sc[i].start = (char *)s[i].start;
         sc[i].end = (char *)s[i].end;
     }
-    bl_config cfg;
-    memset(&cfg, 0, sizeof cfg);
-    cfg.sources = sc;
-    cfg.n_sources = n;
-    return bl_plan_build(&cfg, plan);
+    return bl_plan_build(sc, n, plan);
 }
 
 /* The plan's paths joined by '|', relative to g_dir when below it. */
@@ -210,9 +206,7 @@ static void test_files_dirs_globs(void) {
     src_spec e4 = {"s3://bucket/x.wav", 0, 0, 0};
     expect_error(&e4, 1, BL_ERR_UNSUPPORTED, "sources[0]", "s3://bucket/x.wav");
     bl_plan none;
-    bl_config cfg;
-    memset(&cfg, 0, sizeof cfg);
-    BL_CHECK(bl_plan_build(&cfg, &none) == BL_ERR_CONFIG, "no sources accepted");
+    BL_CHECK(bl_plan_build(NULL, 0, &none) == BL_ERR_CONFIG, "no sources accepted");
 }
 
 static void test_manifest_sources(void) {
