@@ -1,4 +1,5 @@
-/* cpu_exec.h — private to the CPU executor (exec_cpu.c, memplan.c, cpu_*.c).
+/* cpu_exec.h — private to the CPU executor (exec_cpu.c, cpu_*.c); the arena planner it uses
+ * is models/memplan.h, shared with the other executors.
  *
  * Defines: bl_cpu_exec (the executor state), bl_cpu_step (one node compiled for the CPU),
  * the per-family "prepare" entry points that fill a step, and small helpers to reach a
@@ -14,8 +15,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "models/exec.h"  /* bl_exec_opts */
-#include "models/graph.h" /* bl_graph */
+#include "models/exec.h"    /* bl_exec_opts */
+#include "models/graph.h"   /* bl_graph */
+#include "models/memplan.h" /* bl_memplan: the arena plan, shared with the other executors */
 
 /* Return BL_ERR_UNSUPPORTED, naming `what`, when a oneDNN call fails (the oneDNN steps:
  * cpu_conv.c, cpu_ip.c). */
@@ -48,21 +50,6 @@ typedef struct {
     int out_t;         /* tensor whose layout/consumers describe this step's result (the last
                         * fused node's output); = outputs[0] when nothing is fused */
 } bl_cpu_fuse;
-
-/* Intermediate buffer plan (memplan.c). */
-typedef struct {
-    int64_t *offset;   /* per tensor: byte offset in the arena, -1 = not in the arena */
-    int *alias;        /* per tensor: tensor whose buffer it shares (views), or -1 */
-    int64_t arena_bytes;
-} bl_memplan;
-
-/* What the executor tells the planner beyond the graph (each array may be NULL). */
-typedef struct {
-    const int *alias_to;     /* per tensor: shares the buffer of this tensor (fusion), or -1 */
-    const bool *skip;        /* per node: folded away; its outputs get no buffer of their own */
-    const int64_t *min_bytes; /* per tensor: bytes needed at max_batch when more than numel ×
-                               * dtype size (oneDNN blocked layouts pad channels) */
-} bl_memplan_hints;
 
 struct bl_cpu_exec {
     const bl_graph *g;
@@ -148,17 +135,6 @@ int bl_cpu_dims(const bl_cpu_exec *ex, int t, int64_t n, int64_t *d);
 void *bl_cpu_weights_alloc(bl_cpu_exec *ex, size_t bytes);
 /* Workspace of at least `bytes` (64-byte aligned); NULL on allocation failure. */
 void *bl_cpu_workspace(bl_cpu_exec *ex, size_t bytes);
-
-/* ---- memplan.c ---- */
-/* Plan the arena for max_batch: views (Reshape & co.) alias their input, every other
- * node output gets an offset; buffers are reused after their last reader unless no_reuse. */
-bl_status bl_memplan_build(const bl_graph *g, int64_t max_batch, bool no_reuse, const bl_memplan_hints *h,
-                          bl_memplan *p);
-/* Tensor whose buffer t uses (follows view and fusion aliases). */
-int bl_memplan_root(const bl_memplan *p, int t);
-void bl_memplan_free(bl_memplan *p);
-/* True for ops whose output is a view of input 0 (same bytes, new dims). */
-bool bl_memplan_is_view(bl_op op);
 
 /* ---- cpu_fuse.c ---- */
 /* Decide fusions (Conv+Add(+Relu) as a sum post-op written in place, Conv+Sigmoid+Mul as

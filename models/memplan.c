@@ -1,4 +1,4 @@
-/* memplan.c — intermediate buffer planning for the CPU executor.
+/* memplan.c — intermediate buffer planning for the executors (see memplan.h).
  *
  * Defines bl_memplan_build/free and bl_memplan_is_view. Walks the nodes in topological
  * order: a view op (Reshape, Flatten, Squeeze, Unsqueeze, Identity, Dropout) shares its
@@ -13,7 +13,7 @@
 #include <stdlib.h> /* calloc, malloc, free */
 #include <string.h> /* memset */
 
-#include "models/cpu_exec.h" /* bl_memplan */
+#include "models/memplan.h" /* bl_memplan */
 
 #define ALIGN 64
 
