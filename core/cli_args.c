@@ -221,3 +221,13 @@ bool bl_cli_parse_double(const char *s, double *out) {
     *out = v;
     return true;
 }
+
+char *bl_cli_command_line(int argc, char *const *argv) {
+    size_t n = strlen("baleen") + 1;
+    for (int i = 0; i < argc; i++) n += strlen(argv[i]) + 1;
+    char *c = malloc(n), *p = c;
+    if (!c) return NULL;
+    p += sprintf(p, "baleen");
+    for (int i = 0; i < argc; i++) p += sprintf(p, " %s", argv[i]);
+    return c;
+}

@@ -75,4 +75,8 @@ int bl_cli_usage(const char *context, const char *fmt, ...) __attribute__((forma
 bool bl_cli_parse_long(const char *s, long lo, long hi, long *out);
 bool bl_cli_parse_double(const char *s, double *out);
 
+/* "baleen CMD ARGS...": the command line as run.json and `bench --json` record it, whole
+ * (argv from the command name on; malloc'ed, NULL when out of memory). */
+char *bl_cli_command_line(int argc, char *const *argv);
+
 #endif /* BL_CLI_ARGS_H */

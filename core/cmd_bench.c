@@ -136,15 +136,6 @@ static bool parse_batches(const char *v, bl_bench_opts *o) {
     return o->n_batches > 0;
 }
 
-static char *command_line(int argc, char **argv) {
-    size_t n = strlen("baleen") + 1;
-    for (int i = 0; i < argc; i++) n += strlen(argv[i]) + 1;
-    char *c = malloc(n), *p = c;
-    if (!c) return NULL;
-    p += sprintf(p, "baleen");
-    for (int i = 0; i < argc; i++) p += sprintf(p, " %s", argv[i]);
-    return c;
-}
 
 int bl_cmd_bench(int argc, char **argv) {
     bl_cli_args a;
@@ -231,7 +222,7 @@ int bl_cmd_bench(int argc, char **argv) {
     if (o.threads > 256) o.threads = 256;
     o.progress = bl_log_get_level() >= BL_LOG_INFO;
     o.stop = &g_stop;
-    char *cmdline = command_line(argc, argv);
+    char *cmdline = bl_cli_command_line(argc, argv);
     if (!cmdline) return bl_cli_error(BL_ERROR(BL_ERR_NOMEM, "out of memory"), "bench");
     o.command_line = cmdline;
 

@@ -148,16 +148,6 @@ static bl_status name_flags(bl_status s, const flag_override *fo, int n_fo) {
     return s;
 }
 
-/* "baleen run ARGS...": the command line as run.json records it (allocated). */
-static char *command_line(int argc, char **argv) {
-    size_t n = strlen("baleen") + 1;
-    for (int i = 0; i < argc; i++) n += strlen(argv[i]) + 1;
-    char *c = malloc(n), *p = c;
-    if (!c) return NULL;
-    p += sprintf(p, "baleen");
-    for (int i = 0; i < argc; i++) p += sprintf(p, " %s", argv[i]);
-    return c;
-}
 
 int bl_cmd_run(int argc, char **argv) {
     bl_cli_args a;
@@ -235,7 +225,7 @@ int bl_cmd_run(int argc, char **argv) {
     const char *delay = getenv("BL_TEST_ITEM_DELAY_MS");
     if (delay) o.test_item_delay_ms = atoi(delay);
 #endif
-    char *cmdline = command_line(argc, argv);
+    char *cmdline = bl_cli_command_line(argc, argv);
     if (!cmdline) {
         bl_config_free(&cfg);
         return bl_cli_error(BL_ERROR(BL_ERR_NOMEM, "out of memory"), "run");
